@@ -1,0 +1,31 @@
+"""modelward: governed machine-learning model lifecycle.
+
+The public SDK is exactly what this module exports.
+"""
+
+from modelward.client import Client
+from modelward.errors import (
+    Conflict,
+    Forbidden,
+    IntegrityError,
+    InvalidInput,
+    ModelwardError,
+    NotFound,
+    PolicyDenied,
+    Unauthorized,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Client",
+    "Conflict",
+    "Forbidden",
+    "IntegrityError",
+    "InvalidInput",
+    "ModelwardError",
+    "NotFound",
+    "PolicyDenied",
+    "Unauthorized",
+    "__version__",
+]

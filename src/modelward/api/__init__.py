@@ -1,0 +1,1 @@
+"""REST API: routes generated from the operation table, one error shape."""

@@ -1,0 +1,1 @@
+"""The ``modelward`` command: parse, call the client, render."""

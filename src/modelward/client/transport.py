@@ -1,0 +1,137 @@
+"""Two transports behind one client: in-process service calls, or HTTP to a server."""
+
+from __future__ import annotations
+
+import functools
+import time
+from typing import Any, Protocol
+from urllib.parse import quote
+
+from pydantic import BaseModel, TypeAdapter
+from sqlalchemy.exc import IntegrityError as DBIntegrityError
+from sqlalchemy.exc import OperationalError
+
+from modelward.auth.roles import Principal
+from modelward.errors import Conflict, ModelwardError, from_dict
+from modelward.operations import OPERATIONS, Operation, load_all
+from modelward.store import Store
+
+
+class Transport(Protocol):
+    def call(self, op_name: str, /, **kwargs: Any) -> Any: ...
+    def put_artifact(self, data: bytes) -> str: ...
+    def get_artifact(self, digest: str, name: str | None = None) -> bytes: ...
+    def close(self) -> None: ...
+
+
+def run_operation(store: Store, principal: Principal, op: Operation, kwargs: dict[str, Any]) -> Any:
+    """Run one operation in its own transaction, the way both the API and the SDK do."""
+    principal.require(op.role, op.name.replace("_", " "))
+    for attempt in range(8):
+        try:
+            with store.unit_of_work(principal, write=op.write) as uow:
+                return op.fn(uow, **kwargs)
+        except OperationalError as exc:
+            # busy_timeout makes this rare; a bounded retry makes it invisible.
+            if "locked" not in str(exc) or attempt == 7:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+        except DBIntegrityError as exc:
+            raise Conflict(f"{op.name}: the change conflicts with stored state ({exc.orig})") from exc
+    raise AssertionError("unreachable")
+
+
+class LocalTransport:
+    """Calls the services in this process against a SQLite or PostgreSQL store."""
+
+    def __init__(self, store: Store, principal: Principal) -> None:
+        self.store = store
+        self.principal = principal
+        load_all()
+
+    def call(self, op_name: str, /, **kwargs: Any) -> Any:
+        return run_operation(self.store, self.principal, OPERATIONS[op_name], kwargs)
+
+    def put_artifact(self, data: bytes) -> str:
+        return self.store.artifacts.put_bytes(data)
+
+    def get_artifact(self, digest: str, name: str | None = None) -> bytes:
+        return self.store.artifacts.get_bytes(digest, name)
+
+    def close(self) -> None:
+        self.store.close()
+
+
+@functools.lru_cache(maxsize=None)
+def _adapter(tp: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(tp)
+
+
+class HttpTransport:
+    """Calls a ``modelward server`` over its REST API."""
+
+    def __init__(self, base_url: str, token: str | None = None, timeout: float = 60.0) -> None:
+        import httpx
+
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout)
+        load_all()
+
+    def _send(self, method: str, path: str, **kw: Any) -> Any:
+        import httpx
+
+        try:
+            resp = self._http.request(method, path, **kw)
+        except httpx.HTTPError as exc:
+            raise ModelwardError(f"cannot reach {self.base_url}: {exc}", field="uri") from exc
+        if resp.status_code >= 400:
+            try:
+                err = resp.json()["error"]
+            except Exception:
+                raise ModelwardError(f"HTTP {resp.status_code} from {self.base_url}{path}") from None
+            raise from_dict(err)
+        return resp
+
+    def call(self, op_name: str, /, **kwargs: Any) -> Any:
+        op = OPERATIONS[op_name]
+        path = op.path
+        for p in op.path_params:
+            value = str(kwargs.pop(p))
+            if "{" + p + ":path}" in path:
+                path = path.replace("{" + p + ":path}", quote(value, safe="/@"))
+            else:
+                path = path.replace("{" + p + "}", quote(value, safe="@"))
+        body = None
+        if op.body_param is not None:
+            body = kwargs.pop(op.body_param)
+            if isinstance(body, BaseModel):
+                body = body.model_dump(mode="json")
+        params = {k: v for k, v in kwargs.items() if v is not None}
+        resp = self._send(op.method, path, json=body, params=params)
+        if op.returns is None or resp.status_code == 204:
+            return None
+        return _adapter(op.returns).validate_json(resp.content)
+
+    def put_artifact(self, data: bytes) -> str:
+        from modelward.artifacts.store import sha256_bytes
+
+        digest = sha256_bytes(data)
+        self._send("PUT", f"/api/v1/artifacts/{digest}", content=data)
+        return digest
+
+    def get_artifact(self, digest: str, name: str | None = None) -> bytes:
+        from modelward.artifacts.store import sha256_bytes
+        from modelward.errors import IntegrityError
+
+        data: bytes = self._send("GET", f"/api/v1/artifacts/{digest}").content
+        actual = sha256_bytes(data)
+        if actual != digest:
+            raise IntegrityError(
+                f"artifact {name or digest} is corrupted: expected sha256 {digest}, found {actual}",
+                field="digest",
+            )
+        return data
+
+    def close(self) -> None:
+        self._http.close()

@@ -1,0 +1,7 @@
+"""Import every domain's tables so ``Base.metadata`` is complete (for migrations)."""
+
+from modelward.audit import tables as _audit  # noqa: F401
+from modelward.auth import tables as _auth  # noqa: F401
+from modelward.datasets import tables as _datasets  # noqa: F401
+from modelward.registry import tables as _registry  # noqa: F401
+from modelward.tracking import tables as _tracking  # noqa: F401

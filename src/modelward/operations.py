@@ -1,0 +1,98 @@
+"""Every service verb, declared once: its HTTP route, the role it needs, whether it writes.
+
+The in-process transport calls ``fn`` directly; the REST API is generated from the same
+table and the HTTP transport calls it, so both transports expose exactly the same verbs.
+
+A service function takes ``uow`` first; its other parameters become, by name, path
+parameters (``{name}`` in the path), the JSON body (the one pydantic-model parameter)
+or query parameters (everything else).
+"""
+
+from __future__ import annotations
+
+import inspect
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+from modelward.auth.roles import Role
+
+
+@dataclass(frozen=True)
+class Operation:
+    name: str
+    method: str
+    path: str
+    fn: Callable[..., Any]
+    role: Role
+    write: bool
+    status_code: int
+    tag: str
+    hints: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def params(self) -> list[inspect.Parameter]:
+        return [p for p in inspect.signature(self.fn).parameters.values() if p.name != "uow"]
+
+    @property
+    def path_params(self) -> set[str]:
+        import re
+
+        return {m.split(":")[0] for m in re.findall(r"{([^}]+)}", self.path)}
+
+    @property
+    def body_param(self) -> str | None:
+        for p in self.params:
+            hint = self.hints.get(p.name)
+            if isinstance(hint, type) and issubclass(hint, BaseModel):
+                return p.name
+        return None
+
+    @property
+    def returns(self) -> Any:
+        return self.hints.get("return")
+
+
+OPERATIONS: dict[str, Operation] = {}
+
+
+def operation(
+    method: str,
+    path: str,
+    *,
+    role: Role = Role.viewer,
+    write: bool | None = None,
+    status_code: int = 200,
+    tag: str = "",
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a service function as an operation of every transport."""
+
+    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        name = fn.__name__
+        if name in OPERATIONS:
+            raise RuntimeError(f"operation {name} registered twice")
+        is_write = method != "GET" if write is None else write
+        OPERATIONS[name] = Operation(
+            name=name,
+            method=method,
+            path=path,
+            fn=fn,
+            role=role,
+            write=is_write,
+            status_code=status_code,
+            tag=tag or fn.__module__.split(".")[1],
+            hints=typing.get_type_hints(fn),
+        )
+        return fn
+
+    return register
+
+
+def load_all() -> dict[str, Operation]:
+    """Import every module that declares operations."""
+    import modelward.services  # noqa: F401
+
+    return OPERATIONS

@@ -1,0 +1,37 @@
+"""The store: a database engine plus an artifact store, opened once per process."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy.orm import Session
+
+from modelward.artifacts.store import ArtifactStore
+from modelward.auth.roles import Principal
+from modelward.config import StoreLocation
+from modelward.db.engine import WRITE_OPTION, make_engine
+from modelward.uow import UnitOfWork
+
+
+class Store:
+    def __init__(self, location: StoreLocation, *, upgrade: bool = True) -> None:
+        self.location = location
+        self.engine = make_engine(location.db_url)
+        self._write_engine = self.engine.execution_options(**{WRITE_OPTION: True})
+        self.artifacts = ArtifactStore(location.artifact_root)
+        if upgrade:
+            from modelward.db.migrate import upgrade as run_upgrade
+
+            run_upgrade(self.engine)
+
+    @contextmanager
+    def unit_of_work(self, principal: Principal, *, write: bool) -> Iterator[UnitOfWork]:
+        """Commit on success, roll back on any error; writers are serialised."""
+        bind = self._write_engine if write else self.engine
+        with Session(bind=bind, expire_on_commit=False, autoflush=False) as session:
+            with session.begin():
+                yield UnitOfWork(session, self.artifacts, principal)
+
+    def close(self) -> None:
+        self.engine.dispose()
