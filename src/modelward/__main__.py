@@ -1,0 +1,3 @@
+from modelward.cli.main import main
+
+main()
