@@ -14,6 +14,7 @@ from modelward.errors import (
     PolicyDenied,
     Unauthorized,
 )
+from modelward.registry.signature import infer_signature
 
 __version__ = "0.1.0"
 
@@ -28,4 +29,5 @@ __all__ = [
     "PolicyDenied",
     "Unauthorized",
     "__version__",
+    "infer_signature",
 ]

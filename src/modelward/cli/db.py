@@ -13,7 +13,9 @@ sub = typer.Typer(help="Database schema.", no_args_is_help=True)
 
 @sub.command("upgrade")
 def upgrade(
-    uri: str = typer.Option(None, help="Database URL; default $MODELWARD_URI or the embedded home."),
+    uri: str | None = typer.Option(
+        None, help="Database URL; default $MODELWARD_URI or the embedded home."
+    ),
     revision: str = typer.Option("head", help="Target revision."),
 ) -> None:
     """Upgrade the database schema (the server also does this on start)."""

@@ -1,9 +1,169 @@
-"""``modelward demo …``"""
+"""``modelward demo``: the end-to-end credit-risk scenario, then the API on loopback."""
 
 from __future__ import annotations
 
+import os
+from typing import Any
+
 import typer
+
+from modelward.cli.common import console, print_table
+
+TOKEN_PREFIX = "demo-admin"
+
+
+def demo(
+    no_serve: bool = typer.Option(False, "--no-serve", help="Run the scenario and exit."),
+    port: int = typer.Option(8080, help="Port to serve the API on afterwards."),
+    host: str = typer.Option("127.0.0.1", help="Address to serve the API on afterwards."),
+) -> None:
+    """Train, register and audit credit-risk models on real data, then serve the API."""
+    from modelward import Client
+    from modelward.config import is_http
+    from modelward.demo import scenario
+
+    uri = os.environ.get("MODELWARD_URI")
+    console.print(f"[bold]modelward demo[/bold] — store: {_where(uri)}", highlight=False)
+    with Client() as client:
+        result = scenario.run(client, console)
+        render(result)
+        if no_serve:
+            return
+        if is_http(uri):
+            console.print("MODELWARD_URI is a server already; not starting another one.")
+            return
+        token = _fresh_demo_token(client)
+    _serve(host, port, token)
+
+
+def _where(uri: str | None) -> str:
+    from modelward.config import home_dir
+
+    if not uri:
+        return f"{home_dir()} (embedded)"
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(uri).render_as_string(hide_password=True)
+    except Exception:  # an http:// URI is not a database URL
+        return uri
+
+
+def render(result: Any) -> None:
+    """Versions and aliases, scored applicants, the champion's lineage, then the summary."""
+    from modelward.cli.models import version_tree
+    from modelward.demo.scenario import EXPERIMENT, MODEL
+
+    aliases: dict[int, list[str]] = {}
+    aliases.setdefault(result.champion.version, []).append("champion")
+    aliases.setdefault(result.candidate.version, []).append("candidate")
+    console.print()
+    print_table(
+        f"{MODEL}: versions trained now (metrics on the holdout)",
+        ["version", "model", "run", "AUC", "accuracy", "log loss", "aliases"],
+        (
+            [
+                str(t.version),
+                t.candidate.label,
+                t.run_id[:8],
+                f"{t.metrics['auc']:.3f}",
+                f"{t.metrics['accuracy']:.3f}",
+                f"{t.metrics['log_loss']:.3f}",
+                ", ".join(aliases.get(t.version, [])),
+            ]
+            for t in result.trained
+        ),
+    )
+    print_table(
+        f"{MODEL}@champion scoring holdout applicants (loaded from the store)",
+        ["purpose", "amount (DM)", "months", "actual", "P(bad)", "decision"],
+        ([*row[:-2], f"{row[-2]:.3f}", row[-1]] for row in result.scored.itertuples(index=False)),
+    )
+    console.print(f"[bold]lineage of {MODEL}@champion[/bold]")
+    console.print(version_tree(result.lineage))
+    console.print()
+    audit = result.audit
+    chain = "[green]intact[/green]" if audit.intact else f"[red]BROKEN[/red] ({audit.message})"
+    added = audit.head_seq - result.audit_events_before
+    _print_summary(
+        [
+            [
+                "datasets",
+                f"{result.train.ref} ({result.train.num_rows} rows, training), "
+                f"{result.holdout.ref} ({result.holdout.num_rows} rows, evaluation)",
+            ],
+            ["experiment", f"{EXPERIMENT}: {len(result.trained)} runs tracked now"],
+            ["versions", ", ".join(f"{MODEL}/{t.version}" for t in result.trained)],
+            ["champion", _alias_line(result.champion)],
+            ["candidate", _alias_line(result.candidate)],
+            [
+                "reload",
+                "digest verified, predictions identical to the trained model"
+                if result.reload_matches
+                else "[red]predictions DIFFER from the trained model[/red]",
+            ],
+            ["audit events", f"{audit.events_checked} in the chain ({added} written by this demo)"],
+            ["audit chain", chain],
+            ["time", f"{result.seconds:.1f} s"],
+        ]
+    )
+
+
+def _print_summary(rows: list[list[str]]) -> None:
+    from rich.table import Table
+
+    table = Table(title="modelward demo: summary", show_header=False, title_style="bold")
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold")
+    for key, value in rows:
+        table.add_row(key, value)
+    console.print(table)
+
+
+def _alias_line(trained: Any) -> str:
+    from modelward.demo.scenario import MODEL
+
+    return (
+        f"{MODEL}/{trained.version}: {trained.candidate.label}, "
+        f"holdout AUC {trained.metrics['auc']:.3f}"
+    )
+
+
+def _fresh_demo_token(client: Any) -> str:
+    """An admin token for this demo server; earlier demo tokens are revoked first."""
+    import time
+
+    for old in client.list_tokens():
+        if old.name.startswith(TOKEN_PREFIX) and old.revoked_at is None:
+            client.revoke_token(old.id)
+    name = f"{TOKEN_PREFIX}-{int(time.time() * 1000)}"
+    return str(client.create_token(name, role="admin").token)
+
+
+def _serve(host: str, port: int, token: str) -> None:
+    from modelward.cli.server import serve
+    from modelward.demo.scenario import MODEL
+
+    base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::', '') else host}:{port}/api/v1"
+    console.print()
+    console.print(f"admin token for this server: [bold]{token}[/bold]", highlight=False)
+    console.print("try:", highlight=False)
+    for path in (f"model-versions/{MODEL}@champion", f"lineage/model-versions/{MODEL}@champion"):
+        console.print(
+            f"  curl -H 'Authorization: Bearer {token}' {base}/{path}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    console.print("Ctrl-C stops the server.", highlight=False)
+    serve(
+        host=host,
+        port=port,
+        uri=None,  # $MODELWARD_URI or the embedded home, as for the scenario
+        artifacts=None,
+        no_auth=False,
+        log_level="warning",
+    )
 
 
 def register(app: typer.Typer) -> None:
-    pass
+    app.command("demo")(demo)

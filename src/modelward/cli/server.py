@@ -12,8 +12,10 @@ from modelward.cli.common import console
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to bind."),
     port: int = typer.Option(8080, help="Port to listen on."),
-    uri: str = typer.Option(None, help="Database URL; default $MODELWARD_URI or the embedded home."),
-    artifacts: str = typer.Option(None, help="Artifact root (folder or fsspec URL)."),
+    uri: str | None = typer.Option(
+        None, help="Database URL; default $MODELWARD_URI or the embedded home."
+    ),
+    artifacts: str | None = typer.Option(None, help="Artifact root (folder or fsspec URL)."),
     no_auth: bool = typer.Option(
         False, "--no-auth", help="Treat every caller as an admin (local experiments only)."
     ),
@@ -29,7 +31,9 @@ def serve(
     store = Store(resolve_location(uri or os.environ.get("MODELWARD_URI"), artifacts))
     app = create_app(store, auth=not no_auth, anonymous_actor=local_user())
     mode = "WITHOUT authentication" if no_auth else "token authentication"
-    console.print(f"modelward API on http://{host}:{port} ({mode}); OpenAPI at /docs", highlight=False)
+    console.print(
+        f"modelward API on http://{host}:{port} ({mode}); OpenAPI at /docs", highlight=False
+    )
     uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
 
 

@@ -1,0 +1,169 @@
+"""``modelward demo`` end to end, in a subprocess, as a user runs it."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+import modelward as mw
+
+CLI = [sys.executable, "-c", "from modelward.cli.main import main; main()"]
+MODEL = "credit-scorer"
+
+
+def cli_env(uri: str | None = None) -> dict[str, str]:
+    """This test's home (set by conftest), optionally a database URI; no token, wide output."""
+    env = {k: v for k, v in os.environ.items() if k not in ("MODELWARD_URI", "MODELWARD_TOKEN")}
+    env.update(COLUMNS="200", NO_COLOR="1")
+    if uri:
+        env["MODELWARD_URI"] = uri
+    return env
+
+
+def modelward(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, *args], env=env, capture_output=True, text=True, timeout=240, check=False
+    )
+
+
+def run_demo(env: dict[str, str]) -> str:
+    done = modelward("demo", "--no-serve", env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stderr == "", done.stderr  # no tracebacks, no warnings for the user to wade through
+    return done.stdout
+
+
+def trained_versions(out: str) -> list[int]:
+    """The version numbers the summary lists as registered by this run."""
+    line = next(ln for ln in out.splitlines() if "│ versions" in ln)
+    return [int(v) for v in re.findall(rf"{MODEL}/(\d+)", line)]
+
+
+def assert_demo_state(client: mw.Client, out: str, versions: list[int]) -> None:
+    """What the demo promises: aliases chosen by holdout AUC, lineage, a loadable champion."""
+    assert "champion" in out and "candidate" in out
+    assert re.search(r"audit chain\s*│\s*intact", out), out
+    champion = client.get_version(f"{MODEL}@champion")
+    candidate = client.get_version(f"{MODEL}@candidate")
+    assert candidate.version == max(versions)
+    aucs = {v: client.get_version_lineage(f"{MODEL}/{v}").run.metrics["auc"] for v in versions}
+    assert champion.version == max(aucs, key=aucs.__getitem__)
+
+    lineage = champion.lineage()
+    roles = {(d.dataset, d.role) for d in lineage.datasets}
+    assert roles == {("credit-train", "training"), ("credit-holdout", "evaluation")}
+    assert lineage.run is not None and lineage.run.experiment == "credit-risk"
+    users = client.get_dataset_lineage("credit-train").model_versions
+    assert champion.version in {u.version.version for u in users if "training" in u.roles}
+
+    history = client.get_metric_history(lineage.run.id, "holdout_auc")
+    assert [p.step for p in history] == list(range(1, len(history) + 1)) and len(history) >= 50
+
+    holdout = client.load_dataset("credit-holdout")
+    scorer = client.load_model(f"{MODEL}@champion")
+    p_bad = scorer.predict_proba(holdout.drop(columns=["creditability"]))
+    assert p_bad.shape == (250, 2)
+
+
+def check_demo_twice(env: dict[str, str], client: mw.Client) -> None:
+    first = run_demo(env)
+    assert trained_versions(first) == [1, 2, 3]
+    assert_demo_state(client, first, [1, 2, 3])
+    assert modelward("audit", "verify", env=env).returncode == 0
+
+    # Same home again: datasets deduplicate by content, new versions, aliases move.
+    second = run_demo(env)
+    assert "same content as before" in second
+    assert trained_versions(second) == [4, 5, 6]
+    assert_demo_state(client, second, [4, 5, 6])
+    for name in ("credit-train", "credit-holdout"):
+        assert [v.version for v in client.list_dataset_versions(name)] == [1]
+    verified = modelward("audit", "verify", env=env)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert client.verify_audit().intact
+
+
+def test_demo_on_the_embedded_home_runs_twice() -> None:
+    env = cli_env()
+    with mw.Client() as client:  # MODELWARD_HOME is this test's folder (conftest)
+        check_demo_twice(env, client)
+    assert (Path(os.environ["MODELWARD_HOME"]) / "modelward.db").exists()
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_demo_on_postgresql_runs_twice(db_url: str) -> None:
+    with mw.Client(db_url) as client:
+        check_demo_twice(cli_env(db_url), client)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_demo_serves_the_api_with_a_fresh_admin_token_until_interrupted() -> None:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [*CLI, "demo", "--port", str(port)],
+        env=cli_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}/api/v1"
+    try:
+        lines: list[str] = []
+        assert proc.stdout is not None
+        for line in proc.stdout:  # the token is printed just before the server starts
+            lines.append(line)
+            if "Ctrl-C stops the server" in line:
+                break
+        out = "".join(lines)
+        token = re.search(r"admin token for this server: (mw_\S+)", out)
+        assert token, out
+        curl = f"curl -H 'Authorization: Bearer {token[1]}' {base}/model-versions/{MODEL}@champion"
+        assert curl in out
+        auth = {"Authorization": f"Bearer {token[1]}"}
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                resp = httpx.get(f"{base}/model-versions/{MODEL}@champion", headers=auth)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and proc.poll() is None, out
+                time.sleep(0.1)
+        assert resp.status_code == 200 and resp.json()["aliases"] == ["champion"]
+        assert httpx.get(f"{base}/whoami", headers=auth).json()["role"] == "admin"
+        assert httpx.get(f"{base}/model-versions/{MODEL}@champion").status_code == 401
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) in (0, 130)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+def test_each_served_demo_gets_a_new_admin_token_and_the_old_one_is_revoked() -> None:
+    from modelward.cli.demo import _fresh_demo_token
+
+    with mw.Client() as client:
+        client.create_token("ci-bot", role="developer")
+        first = _fresh_demo_token(client)
+        second = _fresh_demo_token(client)
+        assert first != second
+        tokens = {t.prefix: t for t in client.list_tokens()}
+        assert tokens[first[:10]].revoked_at is not None
+        assert tokens[second[:10]].revoked_at is None and tokens[second[:10]].role == "admin"
+        assert next(t for t in tokens.values() if t.name == "ci-bot").revoked_at is None
