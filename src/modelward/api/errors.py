@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from modelward.client.base import clean_message
@@ -15,15 +17,43 @@ from modelward.errors import ModelwardError
 log = logging.getLogger("modelward.api")
 
 
+class ErrorBody(BaseModel):
+    code: str = Field(
+        description="invalid_input, unauthorized, forbidden, not_found, conflict, ..."
+    )
+    message: str = Field(description="what is wrong and why, readable as is")
+    field: str | None = Field(description="the request field at fault, if one is")
+    details: dict[str, Any] | None = Field(default=None, description="e.g. a filter position")
+
+
+class ErrorResponse(BaseModel):
+    """The one shape of every error the API returns."""
+
+    error: ErrorBody
+
+
+# Documented on every route: clients parse one shape for every 4xx.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    "4XX": {"model": ErrorResponse, "description": "Client error: the request cannot be served"}
+}
+
+# What FastAPI raises when a body is not even decodable (e.g. not UTF-8).
+_UNPARSABLE_BODY = "There was an error parsing the body"
+
+
 def _error(status: int, code: str, message: str, field: str | None = None) -> JSONResponse:
     return JSONResponse(
         status_code=status, content={"error": {"code": code, "message": message, "field": field}}
     )
 
 
+_SOURCES = ("body", "query", "path", "header", "cookie")
+
+
 def _field(loc: tuple[object, ...]) -> str | None:
-    parts = [str(p) for p in loc if p != "body"]
-    return ".".join(parts) or None
+    """``("query", "limit")`` → ``limit``; the whole body → ``body``."""
+    parts = [str(p) for p in loc[1:]] if loc and loc[0] in _SOURCES else [str(p) for p in loc]
+    return ".".join(parts) or (str(loc[0]) if loc else None)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -36,12 +66,20 @@ def install_error_handlers(app: FastAPI) -> None:
         err = exc.errors()[0]
         field = _field(tuple(err.get("loc", ())))
         msg = clean_message(str(err.get("msg")))
+        if err.get("type") == "json_invalid":  # loc is ("body", <character offset>)
+            where = field
+            field = "body"
+            msg = f"malformed JSON at character {where}: {err.get('ctx', {}).get('error', msg)}"
         message = f"{field}: {msg}" if field else msg
         return _error(400, "invalid_input", message, field)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "error")
+        code = {400: "invalid_input", 404: "not_found", 405: "method_not_allowed"}.get(
+            exc.status_code, "error"
+        )
+        if exc.status_code == 400 and exc.detail == _UNPARSABLE_BODY:
+            return _error(400, code, "body: cannot be decoded; send UTF-8 JSON", "body")
         return _error(exc.status_code, code, str(exc.detail))
 
     @app.exception_handler(Exception)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import typing
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
@@ -15,7 +16,10 @@ from modelward.operations import Operation
 
 
 def _is_list(hint: Any) -> bool:
-    return getattr(hint, "__origin__", None) is list
+    """``list[X]`` or ``list[X] | None``: a repeatable query parameter."""
+    if getattr(hint, "__origin__", None) is list:
+        return True
+    return any(getattr(arg, "__origin__", None) is list for arg in typing.get_args(hint))
 
 
 def _endpoint(op: Operation) -> Any:
@@ -37,7 +41,9 @@ def _endpoint(op: Operation) -> Any:
         default = p.default
         if _is_list(hint) and p.name not in op.path_params:
             default = Query(None if default is inspect.Parameter.empty else default)
-        params.append(p.replace(kind=inspect.Parameter.KEYWORD_ONLY, annotation=hint, default=default))
+        params.append(
+            p.replace(kind=inspect.Parameter.KEYWORD_ONLY, annotation=hint, default=default)
+        )
     endpoint.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     endpoint.__name__ = op.name
     endpoint.__doc__ = op.fn.__doc__

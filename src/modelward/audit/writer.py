@@ -47,7 +47,9 @@ def append_event(
         state_digest=digest,
         summary=summary_text,
         prev_hash=prev,
-        hash=event_hash(prev, seq, t, actor, action, entity_type, str(entity_id), digest, summary_text),
+        hash=event_hash(
+            prev, seq, t, actor, action, entity_type, str(entity_id), digest, summary_text
+        ),
     )
     session.add(event)
     session.flush()

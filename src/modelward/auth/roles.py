@@ -20,7 +20,9 @@ class Role(IntEnum):
             return cls[value]
         except KeyError:
             names = ", ".join(r.name for r in cls)
-            raise InvalidInput(f"unknown role {value!r}; choose one of {names}", field="role") from None
+            raise InvalidInput(
+                f"unknown role {value!r}; choose one of {names}", field="role"
+            ) from None
 
 
 @dataclass(frozen=True)

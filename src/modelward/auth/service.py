@@ -40,7 +40,9 @@ def create_token(uow: UnitOfWork, body: TokenCreate) -> TokenCreated:
     )
     uow.session.add(row)
     uow.session.flush()
-    uow.audit("token.create", "token", row.id, {"name": row.name, "role": row.role, "prefix": row.prefix})
+    uow.audit(
+        "token.create", "token", row.id, {"name": row.name, "role": row.role, "prefix": row.prefix}
+    )
     return TokenCreated(**_public(row).model_dump(), token=secret)
 
 
@@ -54,7 +56,8 @@ def list_tokens(uow: UnitOfWork) -> list[TokenPublic]:
 @operation("DELETE", "/api/v1/tokens/{token_id}", role=Role.admin)
 def revoke_token(uow: UnitOfWork, token_id: int) -> TokenPublic:
     """Revoke a token; requests that present it are refused from then on."""
-    row = uow.session.get(ApiToken, token_id)
+    # Out-of-range ids cannot exist and would overflow the database's integer type.
+    row = uow.session.get(ApiToken, token_id) if 0 < token_id < 2**63 else None
     if row is None:
         raise NotFound(f"no token with id {token_id}", field="token_id")
     if row.revoked_at is None:
@@ -66,7 +69,9 @@ def revoke_token(uow: UnitOfWork, token_id: int) -> TokenPublic:
 def authenticate(session: Session, secret: str | None) -> Principal:
     """The principal a bearer token stands for, or ``Unauthorized``."""
     if not secret:
-        raise Unauthorized("missing API token: send 'Authorization: Bearer <token>'", field="authorization")
+        raise Unauthorized(
+            "missing API token: send 'Authorization: Bearer <token>'", field="authorization"
+        )
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(secret)))
     if row is None or row.revoked_at is not None:
         raise Unauthorized("unknown or revoked API token", field="authorization")
