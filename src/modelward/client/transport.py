@@ -8,11 +8,11 @@ from typing import Any, Protocol
 from urllib.parse import quote
 
 from pydantic import BaseModel, TypeAdapter
+from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.exc import IntegrityError as DBIntegrityError
-from sqlalchemy.exc import OperationalError
 
 from modelward.auth.roles import Principal
-from modelward.errors import Conflict, ModelwardError, from_dict
+from modelward.errors import Conflict, InvalidInput, ModelwardError, from_dict
 from modelward.operations import OPERATIONS, Operation, load_all
 from modelward.store import Store
 
@@ -37,8 +37,62 @@ def run_operation(store: Store, principal: Principal, op: Operation, kwargs: dic
                 raise
             time.sleep(0.05 * (attempt + 1))
         except DBIntegrityError as exc:
-            raise Conflict(f"{op.name}: the change conflicts with stored state ({exc.orig})") from exc
+            raise Conflict(
+                f"{op.name}: the change conflicts with stored state ({exc.orig})"
+            ) from exc
+        except (DataError, OverflowError, UnicodeEncodeError) as exc:
+            refused = _unstorable(op, kwargs, exc)
+            if refused is None:  # not caused by the request: a genuine error
+                raise
+            raise refused from exc
     raise AssertionError("unreachable")
+
+
+INT64 = 2**63
+
+
+def _culprit(value: Any, field: str) -> tuple[str, str] | None:
+    """The first value no database can store, as (field, reason), searching depth first."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return field, "contains a NUL character"
+        if not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return field, "is not valid Unicode text (it holds an unpaired surrogate)"
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return None if -INT64 <= value < INT64 else (field, "is out of range (|n| < 2**63)")
+    if isinstance(value, BaseModel):
+        fields = type(value).model_fields
+        items: Any = ((f.alias or name, getattr(value, name)) for name, f in fields.items())
+    elif isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, (list, tuple)):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        found = _culprit(key, field) or _culprit(item, f"{field}.{key}" if field else str(key))
+        if found:
+            return found
+    return None
+
+
+def _unstorable(op: Operation, kwargs: dict[str, Any], exc: Exception) -> InvalidInput | None:
+    """The InvalidInput for a value the database refused, naming it when it can be found."""
+    body = op.body_param
+    for name, value in kwargs.items():
+        found = _culprit(value, "" if name == body else name)
+        if found:
+            field, reason = found
+            where = field or "body"
+            return InvalidInput(f"{where} {reason}; it cannot be stored", field=where)
+    if isinstance(exc, DataError):  # the database refused a value it was sent
+        reason = str(exc.orig).splitlines()[0]
+        return InvalidInput(f"{op.name}: a value in the request cannot be stored: {reason}")
+    return None
 
 
 class LocalTransport:
@@ -62,7 +116,7 @@ class LocalTransport:
         self.store.close()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _adapter(tp: Any) -> TypeAdapter[Any]:
     return TypeAdapter(tp)
 
@@ -89,7 +143,9 @@ class HttpTransport:
             try:
                 err = resp.json()["error"]
             except Exception:
-                raise ModelwardError(f"HTTP {resp.status_code} from {self.base_url}{path}") from None
+                raise ModelwardError(
+                    f"HTTP {resp.status_code} from {self.base_url}{path}"
+                ) from None
             raise from_dict(err)
         return resp
 
@@ -102,13 +158,18 @@ class HttpTransport:
                 path = path.replace("{" + p + ":path}", quote(value, safe="/@"))
             else:
                 path = path.replace("{" + p + "}", quote(value, safe="@"))
-        body = None
+        send: dict[str, Any] = {}
         if op.body_param is not None:
             body = kwargs.pop(op.body_param)
             if isinstance(body, BaseModel):
-                body = body.model_dump(mode="json")
+                # pydantic's own JSON: faster than dump + json.dumps, and it writes the
+                # NaN / Infinity strings models configure (json.dumps would refuse them).
+                send["content"] = body.model_dump_json()
+                send["headers"] = {"Content-Type": "application/json"}
+            else:
+                send["json"] = body
         params = {k: v for k, v in kwargs.items() if v is not None}
-        resp = self._send(op.method, path, json=body, params=params)
+        resp = self._send(op.method, path, params=params, **send)
         if op.returns is None or resp.status_code == 204:
             return None
         return _adapter(op.returns).validate_json(resp.content)

@@ -1,0 +1,220 @@
+"""What a run records: params, metrics and tags (one batch verb), and metric history.
+
+The batch path is the hot one: Core ``executemany`` inserts, one query per table to
+compare with what is stored, and one audit event per request carrying a digest of the
+whole batch instead of one event per metric.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from typing import Any
+
+from sqlalchemy import BindParameter, and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from modelward.auth.roles import Role
+from modelward.db.base import now_ms
+from modelward.errors import Conflict, NotFound
+from modelward.operations import operation
+from modelward.tracking.queries import (
+    get_run_row,
+    latest_t,
+    metrics_t,
+    params_t,
+    tags_t,
+    writable_status,
+)
+from modelward.tracking.schemas import (
+    BatchResult,
+    LogBatch,
+    MetricPoint,
+    MetricTuple,
+)
+from modelward.uow import UnitOfWork
+
+_KEYS: BindParameter[Any] = bindparam("keys", expanding=True)
+_STORED_PARAMS = select(params_t.c.key, params_t.c.value).where(
+    params_t.c.run_id == bindparam("run_id"), params_t.c.key.in_(_KEYS)
+)
+_STORED_TAGS = select(tags_t.c.key, tags_t.c.value).where(
+    tags_t.c.run_id == bindparam("run_id"), tags_t.c.key.in_(_KEYS)
+)
+_UPDATE_TAG = (
+    update(tags_t)
+    .where(tags_t.c.run_id == bindparam("b_run"), tags_t.c.key == bindparam("b_key"))
+    .values(value=bindparam("b_value"))
+)
+_INSERT_PARAMS = insert(params_t)
+_INSERT_TAGS = insert(tags_t)
+_upserts: dict[str, Any] = {}
+
+
+def batch_digest(run_id: str, body: LogBatch) -> str:
+    """SHA-256 of the run id and the batch's JSON: the audit event's proof of what was logged."""
+    return hashlib.sha256(f"{run_id}\n{body.model_dump_json()}".encode()).hexdigest()
+
+
+@operation("POST", "/api/v1/runs/{run_id}/batch", role=Role.developer)
+def log_batch(uow: UnitOfWork, run_id: str, body: LogBatch) -> BatchResult:
+    """Log up to 1,000 metric points, 100 params and 100 tags to a run in one transaction."""
+    session = uow.session
+    writable_status(session, run_id, ended_ok=not (body.metrics or body.params))
+    new_params = _log_params(session, run_id, body.params)
+    changed_tags = _log_tags(session, run_id, body.tags)
+    if body.metrics:
+        _log_metrics(session, run_id, body.metrics)
+    result = BatchResult(
+        run_id=run_id, metrics=len(body.metrics), params=new_params, tags=changed_tags
+    )
+    if body.metrics or new_params or changed_tags:
+        state = {**result.model_dump(), "sha256": batch_digest(run_id, body)}
+        uow.audit("run.log_batch", "run", run_id, state, summary=result.model_dump())
+    return result
+
+
+def _log_params(session: Session, run_id: str, params: dict[str, str]) -> int:
+    """Insert params not stored yet; a different value for a stored key is a Conflict."""
+    if not params:
+        return 0
+    stored = dict(session.execute(_STORED_PARAMS, {"run_id": run_id, "keys": list(params)}).all())
+    for key, value in params.items():
+        if key in stored and stored[key] != value:
+            raise Conflict(
+                f"param {key!r} is already {stored[key][:100]!r} in run {run_id}; "
+                f"params cannot change (refused {value[:100]!r})",
+                field=f"params.{key}",
+            )
+    rows = [{"run_id": run_id, "key": k, "value": v} for k, v in params.items() if k not in stored]
+    if rows:
+        session.execute(_INSERT_PARAMS, rows)
+    return len(rows)
+
+
+def _log_tags(session: Session, run_id: str, tags: dict[str, str]) -> int:
+    """Insert new tags and overwrite changed ones; returns how many changed."""
+    if not tags:
+        return 0
+    stored = dict(session.execute(_STORED_TAGS, {"run_id": run_id, "keys": list(tags)}).all())
+    new = [{"run_id": run_id, "key": k, "value": v} for k, v in tags.items() if k not in stored]
+    changed = [
+        {"b_run": run_id, "b_key": k, "b_value": v}
+        for k, v in tags.items()
+        if k in stored and stored[k] != v
+    ]
+    if new:
+        session.execute(_INSERT_TAGS, new)
+    if changed:
+        session.execute(_UPDATE_TAG, changed)
+    return len(new) + len(changed)
+
+
+_METRIC_COLUMNS = ("run_id", "key", "value", "is_nan", "step", "timestamp")
+_compiled_inserts: dict[tuple[Any, ...], tuple[str, list[int] | None]] = {}
+
+
+def _insert_many(session: Session, table: Any, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """``executemany`` of a compiled Core INSERT with plain tuples.
+
+    Skips SQLAlchemy's per-row parameter processing, which costs more than SQLite's own
+    insert at 1,000 rows a batch; the SQL text comes from the compiler, never from input.
+    """
+    conn = session.connection()
+    cache_key = (table.name, conn.dialect.name, columns)
+    cached = _compiled_inserts.get(cache_key)
+    if cached is None:
+        compiled = insert(table).compile(dialect=conn.dialect, column_keys=list(columns))
+        order = None
+        if conn.dialect.positional:
+            order = [columns.index(name) for name in compiled.positiontup or ()]
+        cached = _compiled_inserts[cache_key] = (str(compiled), order)
+    sql, order = cached
+    if order is None:
+        params: list[Any] = [dict(zip(columns, row, strict=True)) for row in rows]
+    elif order == list(range(len(columns))):
+        params = rows
+    else:
+        params = [tuple(row[i] for i in order) for row in rows]
+    conn.exec_driver_sql(sql, params)
+
+
+def _log_metrics(session: Session, run_id: str, metrics: list[MetricTuple]) -> None:
+    """Append every point to the history and move each key's latest point forward."""
+    now = now_ms()
+    isnan = math.isnan
+    rows: list[tuple[Any, ...]] = []
+    latest: dict[str, tuple[Any, ...]] = {}
+    for key, value, step, timestamp in metrics:
+        nan = isnan(value)
+        row = (
+            run_id,
+            key,
+            0.0 if nan else value,
+            nan,
+            step,
+            now if timestamp is None else timestamp,
+        )
+        rows.append(row)
+        best = latest.get(key)
+        # The latest point has the highest (step, timestamp); a later-logged tie wins.
+        if best is None or (row[4], row[5]) >= (best[4], best[5]):
+            latest[key] = row
+    _insert_many(session, metrics_t, _METRIC_COLUMNS, rows)
+    _advance_latest(session, [dict(zip(_METRIC_COLUMNS, r, strict=True)) for r in latest.values()])
+
+
+def _advance_latest(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Upsert each key's newest point; a stored point with a higher (step, timestamp) stays."""
+    dialect = session.get_bind().dialect.name
+    stmt = _upserts.get(dialect)
+    if stmt is None:
+        stmt = _upserts[dialect] = _latest_upsert(dialect)
+    session.execute(stmt, rows)
+
+
+def _latest_upsert(dialect: str) -> Any:
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    stmt = (postgresql if dialect == "postgresql" else sqlite).insert(latest_t)
+    new = stmt.excluded
+    return stmt.on_conflict_do_update(
+        index_elements=[latest_t.c.run_id, latest_t.c.key],
+        set_={
+            "value": new.value,
+            "is_nan": new.is_nan,
+            "step": new.step,
+            "timestamp": new.timestamp,
+        },
+        where=or_(
+            new.step > latest_t.c.step,
+            and_(new.step == latest_t.c.step, new.timestamp >= latest_t.c.timestamp),
+        ),
+    )
+
+
+@operation("DELETE", "/api/v1/runs/{run_id}/tags", role=Role.developer)
+def delete_run_tag(uow: UnitOfWork, run_id: str, key: str) -> None:
+    """Remove one tag from a run."""
+    writable_status(uow.session, run_id, ended_ok=True)
+    result = uow.session.execute(
+        delete(tags_t).where(tags_t.c.run_id == run_id, tags_t.c.key == key)
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        raise NotFound(f"run {run_id} has no tag {key[:250]!r}", field="key")
+    uow.audit("run.delete_tag", "run", run_id, {"run_id": run_id, "key": key})
+
+
+@operation("GET", "/api/v1/runs/{run_id}/metric-history")
+def get_metric_history(uow: UnitOfWork, run_id: str, key: str) -> list[MetricPoint]:
+    """Every point of one metric, by step then time then logging order."""
+    get_run_row(uow.session, run_id)
+    q = (
+        select(metrics_t.c.value, metrics_t.c.is_nan, metrics_t.c.step, metrics_t.c.timestamp)
+        .where(metrics_t.c.run_id == run_id, metrics_t.c.key == key)
+        .order_by(metrics_t.c.step, metrics_t.c.timestamp, metrics_t.c.id)
+    )
+    return [
+        MetricPoint(key=key, value=math.nan if nan else value, step=step, timestamp=ts)
+        for value, nan, step, ts in uow.session.execute(q)
+    ]
