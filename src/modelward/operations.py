@@ -10,7 +10,9 @@ or query parameters (everything else).
 
 from __future__ import annotations
 
+import functools
 import inspect
+import re
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,7 +23,7 @@ from pydantic import BaseModel
 from modelward.auth.roles import Role
 
 
-@dataclass(frozen=True)
+@dataclass
 class Operation:
     name: str
     method: str
@@ -33,17 +35,15 @@ class Operation:
     tag: str
     hints: dict[str, Any] = field(default_factory=dict)
 
-    @property
+    @functools.cached_property
     def params(self) -> list[inspect.Parameter]:
         return [p for p in inspect.signature(self.fn).parameters.values() if p.name != "uow"]
 
-    @property
+    @functools.cached_property
     def path_params(self) -> set[str]:
-        import re
-
         return {m.split(":")[0] for m in re.findall(r"{([^}]+)}", self.path)}
 
-    @property
+    @functools.cached_property
     def body_param(self) -> str | None:
         for p in self.params:
             hint = self.hints.get(p.name)

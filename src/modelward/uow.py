@@ -8,8 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from modelward.artifacts.store import ArtifactStore
-from modelward.audit.tables import AuditEvent
-from modelward.audit.writer import append_event
+from modelward.audit.writer import AppendedEvent, append_event
 from modelward.auth.roles import Principal
 
 
@@ -30,7 +29,7 @@ class UnitOfWork:
         entity_id: str | int,
         state: Any,
         summary: dict[str, Any] | None = None,
-    ) -> AuditEvent:
+    ) -> AppendedEvent:
         """Record ``action`` in the same transaction as the change it describes."""
         return append_event(
             self.session, self.actor, action, entity_type, str(entity_id), state, summary

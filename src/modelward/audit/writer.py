@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from modelward.audit.chain import GENESIS, canonical_json, event_hash, state_digest
@@ -13,6 +14,17 @@ from modelward.db.base import now_ms
 
 # Any constant works; it only has to be the same for every modelward writer.
 PG_AUDIT_LOCK = 0x6D77_6175_6469_74  # "mwaudit"
+
+_HEAD = select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
+_INSERT = insert(AuditEvent.__table__)
+
+
+@dataclass(frozen=True)
+class AppendedEvent:
+    seq: int
+    time_ms: int
+    hash: str
 
 
 def append_event(
@@ -23,34 +35,35 @@ def append_event(
     entity_id: str,
     state: Any,
     summary: dict[str, Any] | None = None,
-) -> AuditEvent:
+) -> AppendedEvent:
     """Add one chained event to the session's transaction (committed with the change)."""
     if session.get_bind().dialect.name == "postgresql":
         # Held until commit: the next writer reads the head only after ours is visible,
         # so two transactions can never chain onto the same predecessor.
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_AUDIT_LOCK})
+        session.execute(_LOCK, {"k": PG_AUDIT_LOCK})
     # On SQLite the transaction began with BEGIN IMMEDIATE, which already serialises writers.
-    head = session.execute(
-        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
-    ).first()
+    head = session.execute(_HEAD).first()
     seq, prev = (head[0] + 1, head[1]) if head else (1, GENESIS)
     digest = state_digest(state)
     summary_text = canonical_json(summary or {})
+    entity = str(entity_id)
     t = now_ms()
-    event = AuditEvent(
-        seq=seq,
-        time_ms=t,
-        actor=actor,
-        action=action,
-        entity_type=entity_type,
-        entity_id=str(entity_id),
-        state_digest=digest,
-        summary=summary_text,
-        prev_hash=prev,
-        hash=event_hash(
-            prev, seq, t, actor, action, entity_type, str(entity_id), digest, summary_text
-        ),
+    digest_hash = event_hash(prev, seq, t, actor, action, entity_type, entity, digest, summary_text)
+    # A Core insert: this runs once per write request, and the ORM unit of work is
+    # a large share of a small request's cost.
+    session.execute(
+        _INSERT,
+        {
+            "seq": seq,
+            "time_ms": t,
+            "actor": actor,
+            "action": action,
+            "entity_type": entity_type,
+            "entity_id": entity,
+            "state_digest": digest,
+            "summary": summary_text,
+            "prev_hash": prev,
+            "hash": digest_hash,
+        },
     )
-    session.add(event)
-    session.flush()
-    return event
+    return AppendedEvent(seq, t, digest_hash)

@@ -20,13 +20,6 @@ def alembic_config(engine: Engine):  # type: ignore[no-untyped-def]
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database to ``revision``; a no-op when it is already there."""
-    import modelward.db.all_tables  # noqa: F401
-    from modelward.db.base import Base
-
-    versions = MIGRATIONS / "versions"
-    if not any(versions.glob("*.py")) if versions.exists() else True:
-        Base.metadata.create_all(engine)
-        return
     from alembic import command
 
     command.upgrade(alembic_config(engine), revision)
