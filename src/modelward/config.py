@@ -7,6 +7,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from modelward.errors import ModelwardError
+
 
 def home_dir() -> Path:
     """The embedded home: ``$MODELWARD_HOME`` or ``~/.modelward``."""
@@ -31,7 +33,12 @@ def resolve_location(uri: str | None = None, artifact_root: str | None = None) -
     root = artifact_root or os.environ.get("MODELWARD_ARTIFACTS")
     home = home_dir()
     if not uri:
-        home.mkdir(parents=True, exist_ok=True)
+        try:
+            home.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ModelwardError(
+                f"cannot use {home} as the modelward home: {exc.strerror or exc}", field="uri"
+            ) from None
         return StoreLocation(f"sqlite:///{home / 'modelward.db'}", root or str(home / "artifacts"))
     return StoreLocation(uri, root or str(home / "artifacts"))
 

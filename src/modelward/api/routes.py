@@ -1,4 +1,10 @@
-"""Generate one FastAPI route per operation, sharing the SDK's in-process call path."""
+"""Generate one FastAPI route per operation, sharing the SDK's in-process call path.
+
+FastAPI still parses path and query parameters, checks the role and documents every
+route, but the two costly steps of a request are done directly with pydantic: the JSON
+body is validated from the raw bytes (``model_validate_json``) and the result is
+serialised once (``dump_json``) without FastAPI's second validation of the response.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +12,18 @@ import inspect
 import typing
 from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from modelward.api.deps import principal_dependency
 from modelward.auth.roles import Principal
+from modelward.client.base import invalid_from_pydantic
 from modelward.client.transport import run_operation
+from modelward.errors import InvalidInput
 from modelward.operations import Operation
+
+JSON = "application/json"
 
 
 def _is_list(hint: Any) -> bool:
@@ -22,10 +33,32 @@ def _is_list(hint: Any) -> bool:
     return any(getattr(arg, "__origin__", None) is list for arg in typing.get_args(hint))
 
 
+async def _read_body(request: Request, model: type[BaseModel]) -> BaseModel:
+    raw = await request.body()
+    if not raw.strip():
+        raise InvalidInput("body: a JSON object is required", field="body")
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        err = invalid_from_pydantic(exc)
+        if not err.field:  # malformed JSON or a non-UTF-8 body: the whole body is at fault
+            raise InvalidInput(f"body: {err.message}", field="body") from None
+        raise err from None
+
+
 def _endpoint(op: Operation) -> Any:
-    async def endpoint(request: Request, principal: Principal, **kwargs: Any) -> Any:
+    body_name = op.body_param
+    body_model: type[BaseModel] | None = op.hints[body_name] if body_name else None
+    adapter = TypeAdapter(op.returns) if op.returns is not None else None
+
+    async def endpoint(request: Request, principal: Principal, **kwargs: Any) -> Response:
+        if body_model is not None:
+            kwargs[body_name] = await _read_body(request, body_model)  # type: ignore[index]
         store = request.app.state.store
-        return await run_in_threadpool(run_operation, store, principal, op, kwargs)
+        result = await run_in_threadpool(run_operation, store, principal, op, kwargs)
+        if adapter is None:
+            return Response(status_code=op.status_code)
+        return Response(adapter.dump_json(result), status_code=op.status_code, media_type=JSON)
 
     params = [
         inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request),
@@ -37,6 +70,8 @@ def _endpoint(op: Operation) -> Any:
         ),
     ]
     for p in op.params:
+        if p.name == body_name:
+            continue
         hint = op.hints.get(p.name, Any)
         default = p.default
         if _is_list(hint) and p.name not in op.path_params:
@@ -50,9 +85,20 @@ def _endpoint(op: Operation) -> Any:
     return endpoint
 
 
+def _body_doc(model: type[BaseModel]) -> dict[str, Any]:
+    ref = {"$ref": f"#/components/schemas/{model.__name__}"}
+    return {"requestBody": {"required": True, "content": {JSON: {"schema": ref}}}}
+
+
 def install_operations(app: FastAPI, operations: dict[str, Operation]) -> None:
     router = APIRouter()
+    bodies: dict[str, type[BaseModel]] = {}
     for op in operations.values():
+        extra = None
+        if op.body_param:
+            model = op.hints[op.body_param]
+            bodies[model.__name__] = model
+            extra = _body_doc(model)
         router.add_api_route(
             op.path,
             _endpoint(op),
@@ -63,5 +109,28 @@ def install_operations(app: FastAPI, operations: dict[str, Operation]) -> None:
             operation_id=op.name,
             tags=[op.tag],
             summary=(op.fn.__doc__ or op.name).strip().splitlines()[0],
+            openapi_extra=extra,
         )
     app.include_router(router)
+    _document_bodies(app, bodies)
+
+
+def _document_bodies(app: FastAPI, bodies: dict[str, type[BaseModel]]) -> None:
+    """Add the request-body schemas FastAPI no longer sees to ``/openapi.json``."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = original()
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        template = "#/components/schemas/{model}"
+        for name, model in bodies.items():
+            body = model.model_json_schema(ref_template=template, mode="validation")
+            for def_name, definition in body.pop("$defs", {}).items():
+                components.setdefault(def_name, definition)
+            components.setdefault(name, body)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -93,7 +93,9 @@ class ArtifactStore:
             with self.fs.open(path, "rb") as fh:
                 data: bytes = fh.read()
         except FileNotFoundError as exc:
-            raise NotFound(f"artifact {name or digest} is missing from the store", field="digest") from exc
+            raise NotFound(
+                f"artifact {name or digest} is missing from the store", field="digest"
+            ) from exc
         actual = sha256_bytes(data)
         if actual != digest:
             label = name or digest

@@ -28,8 +28,24 @@ _register()
 
 
 def main() -> None:
+    try:  # typer may vendor its own click
+        from typer._click import exceptions as click  # type: ignore[import-not-found]
+    except ImportError:  # pragma: no cover
+        from click import exceptions as click
+
     try:
-        app()
+        code = app(standalone_mode=False)
+    except click.NoArgsIsHelpError as exc:
+        exc.show()  # a bare group prints its help, as a user expects
+        sys.exit(2)
+    except click.UsageError as exc:
+        _one_line(f"{exc.format_message()} (see --help)")
+        sys.exit(2)
+    except click.ClickException as exc:
+        _one_line(exc.format_message())
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.exit(130)
     except ModelwardError as exc:
         from rich.markup import escape
 
@@ -39,3 +55,12 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _one_line(message: str) -> None:
+    from rich.markup import escape
+
+    from modelward.cli.common import err_console
+
+    err_console.print(f"[red]error:[/red] {escape(message)}", highlight=False)

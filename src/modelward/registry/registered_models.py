@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from modelward.auth.roles import Role
 from modelward.errors import Conflict, NotFound
@@ -69,7 +70,10 @@ def create_registered_model(uow: UnitOfWork, body: RegisteredModelCreate) -> Reg
 @operation("GET", "/api/v1/models")
 def list_registered_models(uow: UnitOfWork) -> list[RegisteredModelPublic]:
     """Every registered model, by name."""
-    rows = uow.session.scalars(select(RegisteredModel).order_by(RegisteredModel.name))
+    query = select(RegisteredModel).options(
+        selectinload(RegisteredModel.tags), selectinload(RegisteredModel.aliases)
+    )
+    rows = uow.session.scalars(query.order_by(RegisteredModel.name))
     return [model_public(uow, r) for r in rows]
 
 

@@ -33,11 +33,13 @@ class RegisteredModel(Base):
     # number is never reused and "name/3" means one artifact forever.
     last_version: Mapped[int] = mapped_column(Integer, default=0)
 
+    # Loaded on access: resolving ``name@alias`` must not pull every alias, its version
+    # and that version's tags. Listings ask for them with selectinload.
     tags: Mapped[list[ModelTag]] = relationship(
-        order_by="ModelTag.key", cascade="all, delete-orphan", lazy="selectin"
+        order_by="ModelTag.key", cascade="all, delete-orphan", lazy="select"
     )
     aliases: Mapped[list[ModelAlias]] = relationship(
-        order_by="ModelAlias.alias", cascade="all, delete-orphan", lazy="selectin"
+        order_by="ModelAlias.alias", cascade="all, delete-orphan", lazy="select"
     )
 
 
