@@ -10,7 +10,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -100,7 +100,9 @@ class LiveServer:
         from modelward.api.app import create_app
 
         self.app = create_app(store, auth=auth)
-        config = uvicorn.Config(self.app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+        config = uvicorn.Config(
+            self.app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
@@ -122,6 +124,20 @@ def live_server(store: Store) -> Iterator[LiveServer]:
     server = LiveServer(store)
     yield server
     server.stop()
+
+
+@pytest.fixture
+def server_factory() -> Iterator[Callable[..., LiveServer]]:
+    """Start more servers (replicas) over any store; all stop at the end of the test."""
+    started: list[LiveServer] = []
+
+    def start(store: Store, auth: bool = True) -> LiveServer:
+        started.append(LiveServer(store, auth=auth))
+        return started[-1]
+
+    yield start
+    for server in started:
+        server.stop()
 
 
 @pytest.fixture

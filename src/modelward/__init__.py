@@ -1,9 +1,13 @@
 """modelward: governed machine-learning model lifecycle.
 
-The public SDK is exactly what this module exports.
+The public SDK is exactly what this module exports. ``Client`` and ``infer_signature``
+load on first use, so ``modelward server`` starts without importing the SDK.
 """
 
-from modelward.client import Client
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from modelward.errors import (
     Conflict,
     Forbidden,
@@ -14,7 +18,10 @@ from modelward.errors import (
     PolicyDenied,
     Unauthorized,
 )
-from modelward.registry.signature import infer_signature
+
+if TYPE_CHECKING:
+    from modelward.client import Client
+    from modelward.registry.signature import infer_signature
 
 __version__ = "0.1.0"
 
@@ -31,3 +38,19 @@ __all__ = [
     "__version__",
     "infer_signature",
 ]
+
+_LAZY = {"Client": "modelward.client", "infer_signature": "modelward.registry.signature"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'modelward' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -12,7 +12,7 @@ from alembic.script import ScriptDirectory
 import modelward.db.all_tables  # noqa: F401
 from modelward.db.base import Base
 from modelward.db.engine import make_engine
-from modelward.db.migrate import alembic_config, current_revision, upgrade
+from modelward.db.migrate import HEAD, alembic_config, current_revision, upgrade
 
 
 def _head(engine) -> str:  # type: ignore[no-untyped-def]
@@ -49,4 +49,10 @@ def test_cli_db_upgrade(sqlite_url: str) -> None:
     assert out.returncode == 0, out.stderr
     engine = make_engine(sqlite_url)
     assert f"database at revision {_head(engine)}" in out.stdout
+    engine.dispose()
+
+
+def test_the_known_head_is_the_newest_migration(sqlite_url: str) -> None:
+    engine = make_engine(sqlite_url)
+    assert HEAD == _head(engine), "update modelward.db.migrate.HEAD with the new migration"
     engine.dispose()

@@ -6,8 +6,10 @@ from fastapi import Depends, FastAPI, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from modelward import __version__
+from modelward.api.audit_export import install_audit_export
 from modelward.api.deps import principal_dependency
-from modelward.api.errors import install_error_handlers
+from modelward.api.errors import ERROR_RESPONSES, install_error_handlers
+from modelward.api.read_cache import ReadCache
 from modelward.api.routes import install_operations
 from modelward.artifacts.store import check_digest
 from modelward.auth.roles import Principal, Role
@@ -15,27 +17,34 @@ from modelward.operations import load_all
 from modelward.store import Store
 
 MAX_UPLOAD = 2 << 30
+# Artifacts travel as raw bytes in both directions.
+_BLOB = {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
 
 
-def create_app(store: Store, *, auth: bool = True, anonymous_actor: str = "anonymous") -> FastAPI:
+def create_app(
+    store: Store, *, auth: bool = True, anonymous_actor: str = "anonymous", read_cache: bool = True
+) -> FastAPI:
     """Build the API over ``store``; with ``auth=False`` every caller is an admin (tests, demo)."""
     app = FastAPI(
         title="modelward",
         version=__version__,
         description="Governed model lifecycle: tracking, registry, lineage, audit.",
+        responses=ERROR_RESPONSES,
     )
     app.state.store = store
     app.state.auth = auth
     app.state.anonymous_actor = anonymous_actor
+    app.state.read_cache = ReadCache() if read_cache else None
     install_error_handlers(app)
     install_operations(app, load_all())
     _install_artifacts(app)
+    install_audit_export(app)
 
-    @app.get("/api/v1/health", tags=["server"])
+    @app.get("/api/v1/health", tags=["server"], operation_id="health")
     async def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
-    @app.get("/api/v1/whoami", tags=["server"])
+    @app.get("/api/v1/whoami", tags=["server"], operation_id="whoami")
     async def whoami(principal: Principal = Depends(principal_dependency)) -> dict[str, str]:
         return {"name": principal.name, "role": principal.role.name}
 
@@ -43,7 +52,13 @@ def create_app(store: Store, *, auth: bool = True, anonymous_actor: str = "anony
 
 
 def _install_artifacts(app: FastAPI) -> None:
-    @app.put("/api/v1/artifacts/{digest}", tags=["artifacts"], status_code=201)
+    @app.put(
+        "/api/v1/artifacts/{digest}",
+        tags=["artifacts"],
+        status_code=201,
+        operation_id="put_artifact",
+        openapi_extra={"requestBody": {"required": True, "content": _BLOB}},
+    )
     async def put_artifact(
         digest: str, request: Request, principal: Principal = Depends(principal_dependency)
     ) -> dict[str, str]:
@@ -54,7 +69,13 @@ def _install_artifacts(app: FastAPI) -> None:
         stored = await run_in_threadpool(request.app.state.store.artifacts.put_bytes, data, digest)
         return {"digest": stored}
 
-    @app.get("/api/v1/artifacts/{digest}", tags=["artifacts"])
+    @app.get(
+        "/api/v1/artifacts/{digest}",
+        tags=["artifacts"],
+        operation_id="get_artifact",
+        response_class=Response,
+        responses={200: {"content": _BLOB, "description": "the artifact's bytes"}},
+    )
     async def get_artifact(
         digest: str, request: Request, principal: Principal = Depends(principal_dependency)
     ) -> Response:

@@ -8,20 +8,23 @@ serialised once (``dump_json``) without FastAPI's second validation of the respo
 
 from __future__ import annotations
 
+import functools
 import inspect
 import typing
 from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
+from fastapi import Depends, FastAPI, Query, Request, Response
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from modelward.api.deps import principal_dependency
+from modelward.api.read_cache import ReadCache
 from modelward.auth.roles import Principal
 from modelward.client.base import invalid_from_pydantic
 from modelward.client.transport import run_operation
 from modelward.errors import InvalidInput
 from modelward.operations import Operation
+from modelward.store import Store
 
 JSON = "application/json"
 
@@ -46,19 +49,45 @@ async def _read_body(request: Request, model: type[BaseModel]) -> BaseModel:
         raise err from None
 
 
+def _answer(
+    store: Store, cache: ReadCache | None, principal: Principal, op: Operation, kwargs: Any
+) -> bytes | None:
+    """Run the operation (or reuse its answer at an unchanged store) and serialise it."""
+    adapter = _adapter(op.returns) if op.returns is not None else None
+    # The audit verbs read the chain itself: an edit made behind modelward's back moves
+    # no head, and verify must still see it.
+    if op.write or cache is None or adapter is None or op.tag == "audit":
+        result = run_operation(store, principal, op, kwargs)
+        return None if adapter is None else adapter.dump_json(result)
+    principal.require(op.role, op.name.replace("_", " "))
+    key = cache.key(op.name, kwargs)
+    head = cache.head(store.engine)
+    body = cache.get(key, head)
+    if body is None:
+        body = adapter.dump_json(run_operation(store, principal, op, kwargs))
+        cache.put(key, head, body)
+    return body
+
+
+@functools.cache
+def _adapter(tp: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(tp)
+
+
 def _endpoint(op: Operation) -> Any:
     body_name = op.body_param
     body_model: type[BaseModel] | None = op.hints[body_name] if body_name else None
-    adapter = TypeAdapter(op.returns) if op.returns is not None else None
 
     async def endpoint(request: Request, principal: Principal, **kwargs: Any) -> Response:
         if body_model is not None:
             kwargs[body_name] = await _read_body(request, body_model)  # type: ignore[index]
-        store = request.app.state.store
-        result = await run_in_threadpool(run_operation, store, principal, op, kwargs)
-        if adapter is None:
+        state = request.app.state
+        body = await run_in_threadpool(
+            _answer, state.store, state.read_cache, principal, op, kwargs
+        )
+        if body is None:
             return Response(status_code=op.status_code)
-        return Response(adapter.dump_json(result), status_code=op.status_code, media_type=JSON)
+        return Response(body, status_code=op.status_code, media_type=JSON)
 
     params = [
         inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request),
@@ -91,7 +120,9 @@ def _body_doc(model: type[BaseModel]) -> dict[str, Any]:
 
 
 def install_operations(app: FastAPI, operations: dict[str, Operation]) -> None:
-    router = APIRouter()
+    # Routes go straight onto the app: an included router adds a second matching pass
+    # to every request.
+    router = app
     bodies: dict[str, type[BaseModel]] = {}
     for op in operations.values():
         extra = None
@@ -111,7 +142,6 @@ def install_operations(app: FastAPI, operations: dict[str, Operation]) -> None:
             summary=(op.fn.__doc__ or op.name).strip().splitlines()[0],
             openapi_extra=extra,
         )
-    app.include_router(router)
     _document_bodies(app, bodies)
 
 
