@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,6 +11,7 @@ from sqlalchemy.orm import Session
 from modelward.auth.roles import Principal, Role
 from modelward.auth.schemas import TokenCreate, TokenCreated, TokenPublic
 from modelward.auth.tables import ApiToken
+from modelward.db.base import stored_now
 from modelward.errors import NotFound, Unauthorized
 from modelward.operations import operation
 from modelward.uow import UnitOfWork
@@ -36,7 +36,7 @@ def create_token(uow: UnitOfWork, body: TokenCreate) -> TokenCreated:
         prefix=secret[:10],
         role=role.name,
         created_by=uow.actor,
-        created_at=datetime.now(UTC),
+        created_at=stored_now(),
     )
     uow.session.add(row)
     uow.session.flush()
@@ -61,7 +61,7 @@ def revoke_token(uow: UnitOfWork, token_id: int) -> TokenPublic:
     if row is None:
         raise NotFound(f"no token with id {token_id}", field="token_id")
     if row.revoked_at is None:
-        row.revoked_at = datetime.now(UTC)
+        row.revoked_at = stored_now()
         uow.audit("token.revoke", "token", row.id, {"name": row.name, "revoked": True})
     return _public(row)
 

@@ -53,3 +53,9 @@ JSONType = JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 def ms_to_datetime(ms: int | None) -> datetime | None:
     return None if ms is None else datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+def stored_now() -> datetime:
+    """Now, at the millisecond precision it is stored with: what a create returns is what a
+    later read returns, and the audited state digest can be recomputed from the row."""
+    return datetime.fromtimestamp(now_ms() / 1000, tz=UTC)

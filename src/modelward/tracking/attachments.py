@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import and_, or_, select
 
 from modelward.artifacts import validate_artifact_path
 from modelward.auth.roles import Role
+from modelward.db.base import stored_now
 from modelward.errors import Conflict, NotFound
 from modelward.operations import operation
 from modelward.tracking.queries import artifacts_t, get_run_row, run_inputs, writable_status
@@ -46,7 +46,7 @@ def log_run_artifact(uow: UnitOfWork, run_id: str, body: RunArtifactCreate) -> R
             )
         return _artifact_public(stored)
     row = RunArtifact(
-        run_id=run_id, path=path, digest=body.digest, size=body.size, created_at=datetime.now(UTC)
+        run_id=run_id, path=path, digest=body.digest, size=body.size, created_at=stored_now()
     )
     uow.session.add(row)
     uow.session.flush()
@@ -99,7 +99,7 @@ def log_run_input(uow: UnitOfWork, run_id: str, body: RunInputCreate) -> RunInpu
                 run_id=run_id,
                 dataset_version_id=version.id,
                 role=body.role,
-                created_at=datetime.now(UTC),
+                created_at=stored_now(),
             )
         )
         uow.session.flush()

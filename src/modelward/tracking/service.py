@@ -13,7 +13,7 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from modelward.auth.roles import Role
-from modelward.db.base import now_ms
+from modelward.db.base import now_ms, stored_now
 from modelward.errors import Conflict, NotFound
 from modelward.operations import operation
 from modelward.tracking.queries import (
@@ -74,7 +74,7 @@ def create_experiment(uow: UnitOfWork, body: ExperimentCreate) -> ExperimentPubl
         name=body.name,
         description=body.description,
         created_by=uow.actor,
-        created_at=datetime.now(UTC),
+        created_at=stored_now(),
     )
     uow.session.add(row)
     uow.session.flush()
