@@ -1,15 +1,15 @@
 """Domain errors, mapped once to HTTP status codes and CLI exit codes.
 
-    ModelwardError
-     ├── InvalidInput      400  exit 2   a field is malformed; names the field
-     ├── Unauthorized      401  exit 2   no token, or an unknown one
-     ├── Forbidden         403  exit 1   the token's role may not do this
-     ├── NotFound          404  exit 1   a name, reference or id is unknown
-     ├── Conflict          409  exit 1   the change contradicts stored state
-     │    └── PolicyDenied 409  exit 1   a governance gate refused the change
-     └── IntegrityError    500* exit 1   stored bytes no longer match their digest
-                           (*served as 409 "integrity_error": the request is valid,
-                            the stored artifact is not)
+ModelwardError
+ ├── InvalidInput      400  exit 2   a field is malformed; names the field
+ ├── Unauthorized      401  exit 2   no token, or an unknown one
+ ├── Forbidden         403  exit 1   the token's role may not do this
+ ├── NotFound          404  exit 1   a name, reference or id is unknown
+ ├── Conflict          409  exit 1   the change contradicts stored state
+ │    └── PolicyDenied 409  exit 1   a governance gate refused the change
+ └── IntegrityError    500* exit 1   stored bytes no longer match their digest
+                       (*served as 409 "integrity_error": the request is valid,
+                        the stored artifact is not)
 """
 
 from __future__ import annotations

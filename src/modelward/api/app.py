@@ -13,10 +13,11 @@ from modelward.api.read_cache import ReadCache
 from modelward.api.routes import install_operations
 from modelward.artifacts.store import check_digest
 from modelward.auth.roles import Principal, Role
+from modelward.errors import InvalidInput
 from modelward.operations import load_all
 from modelward.store import Store
 
-MAX_UPLOAD = 2 << 30
+MAX_UPLOAD = 2 << 30  # 2 GiB: an upload is held in memory while its digest is checked
 # Artifacts travel as raw bytes in both directions.
 _BLOB = {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
 
@@ -65,7 +66,7 @@ def _install_artifacts(app: FastAPI) -> None:
         """Upload a blob; the server refuses bytes that do not hash to ``digest``."""
         principal.require(Role.developer, "uploading an artifact")
         check_digest(digest)
-        data = await request.body()
+        data = await _bounded_body(request)
         stored = await run_in_threadpool(request.app.state.store.artifacts.put_bytes, data, digest)
         return {"digest": stored}
 
@@ -83,3 +84,18 @@ def _install_artifacts(app: FastAPI) -> None:
         check_digest(digest)
         data = await run_in_threadpool(request.app.state.store.artifacts.get_bytes, digest)
         return Response(content=data, media_type="application/octet-stream")
+
+
+async def _bounded_body(request: Request) -> bytes:
+    """The upload, refused as soon as it passes ``MAX_UPLOAD`` rather than after."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_UPLOAD:
+        raise InvalidInput(f"artifact larger than {MAX_UPLOAD} bytes", field="body")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_UPLOAD:
+            raise InvalidInput(f"artifact larger than {MAX_UPLOAD} bytes", field="body")
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from modelward.client.base import clean_message
+from modelward.client.base import clean_message, printable
 from modelward.errors import ModelwardError
 
 log = logging.getLogger("modelward.api")
@@ -52,7 +52,7 @@ _SOURCES = ("body", "query", "path", "header", "cookie")
 
 def _field(loc: tuple[object, ...]) -> str | None:
     """``("query", "limit")`` → ``limit``; the whole body → ``body``."""
-    parts = [str(p) for p in loc[1:]] if loc and loc[0] in _SOURCES else [str(p) for p in loc]
+    parts = [printable(p) for p in (loc[1:] if loc and loc[0] in _SOURCES else loc)]
     return ".".join(parts) or (str(loc[0]) if loc else None)
 
 

@@ -53,6 +53,10 @@ def main() -> None:
 
         err_console.print(f"[red]error:[/red] {escape(exc.headline)}", highlight=False)
         sys.exit(exc.exit_code)
+    except OSError as exc:  # a path given on the command line that cannot be read or written
+        where = f": {exc.filename}" if exc.filename else ""
+        _one_line(f"{exc.strerror or exc}{where}")
+        sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
     sys.exit(code if isinstance(code, int) else 0)

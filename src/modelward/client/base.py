@@ -15,10 +15,16 @@ M = TypeVar("M", bound=BaseModel)
 def invalid_from_pydantic(exc: ValidationError, prefix: str = "") -> InvalidInput:
     """The first problem pydantic found, as one readable line naming the field."""
     err = exc.errors()[0]
-    loc = ".".join(str(p) for p in err["loc"] if p not in ("body",))
+    loc = ".".join(printable(p) for p in err["loc"] if p not in ("body",))
     field = f"{prefix}.{loc}" if prefix and loc else (prefix or loc or None)
     msg = clean_message(err["msg"])
     return InvalidInput(f"{field}: {msg}" if field else msg, field=field)
+
+
+def printable(part: object) -> str:
+    # A dict key can be any text: escape what a terminal or a log would not show as is.
+    text = str(part)
+    return text if text.isprintable() else repr(text)[1:-1]
 
 
 def clean_message(msg: str) -> str:

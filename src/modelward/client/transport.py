@@ -8,6 +8,7 @@ from typing import Any, Protocol
 from urllib.parse import quote
 
 from pydantic import BaseModel, TypeAdapter
+from pydantic_core import PydanticSerializationError
 from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.exc import IntegrityError as DBIntegrityError
 
@@ -52,36 +53,45 @@ INT64 = 2**63
 
 
 def _culprit(value: Any, field: str) -> tuple[str, str] | None:
-    """The first value no database can store, as (field, reason), searching depth first."""
+    """The first value no database can store, as (field, reason)."""
+    # Iterative: JSON nested a few hundred levels deep must not exhaust the stack.
+    pending: list[tuple[Any, str]] = [(value, field)]
+    while pending:
+        item, where = pending.pop()
+        reason = _unstorable_reason(item)
+        if reason:
+            return where, reason
+        if isinstance(item, BaseModel):
+            fields = type(item).model_fields
+            children: Any = [(f.alias or name, getattr(item, name)) for name, f in fields.items()]
+        elif isinstance(item, dict):
+            children = list(item.items())
+        elif isinstance(item, (list, tuple)):
+            children = list(enumerate(item))
+        else:
+            continue
+        for key, child in reversed(children):
+            pending.append((child, f"{where}.{key}" if where else str(key)))
+            pending.append((key, where))  # a dict key is checked where the dict is
+    return None
+
+
+def _unstorable_reason(value: Any) -> str | None:
     if isinstance(value, str):
         if "\x00" in value:
-            return field, "contains a NUL character"
+            return "contains a NUL character"
         if not value.isascii():
             try:
                 value.encode("utf-8")
             except UnicodeEncodeError:
-                return field, "is not valid Unicode text (it holds an unpaired surrogate)"
-        return None
-    if isinstance(value, int) and not isinstance(value, bool):
-        return None if -INT64 <= value < INT64 else (field, "is out of range (|n| < 2**63)")
-    if isinstance(value, BaseModel):
-        fields = type(value).model_fields
-        items: Any = ((f.alias or name, getattr(value, name)) for name, f in fields.items())
-    elif isinstance(value, dict):
-        items = value.items()
-    elif isinstance(value, (list, tuple)):
-        items = enumerate(value)
-    else:
-        return None
-    for key, item in items:
-        found = _culprit(key, field) or _culprit(item, f"{field}.{key}" if field else str(key))
-        if found:
-            return found
+                return "is not valid Unicode text (it holds an unpaired surrogate)"
+    elif isinstance(value, int) and not isinstance(value, bool) and not -INT64 <= value < INT64:
+        return "is out of range (|n| < 2**63)"
     return None
 
 
-def _unstorable(op: Operation, kwargs: dict[str, Any], exc: Exception) -> InvalidInput | None:
-    """The InvalidInput for a value the database refused, naming it when it can be found."""
+def _refused(op: Operation, kwargs: dict[str, Any]) -> InvalidInput | None:
+    """An InvalidInput naming the argument no database can store, if there is one."""
     body = op.body_param
     for name, value in kwargs.items():
         found = _culprit(value, "" if name == body else name)
@@ -89,10 +99,16 @@ def _unstorable(op: Operation, kwargs: dict[str, Any], exc: Exception) -> Invali
             field, reason = found
             where = field or "body"
             return InvalidInput(f"{where} {reason}; it cannot be stored", field=where)
-    if isinstance(exc, DataError):  # the database refused a value it was sent
+    return None
+
+
+def _unstorable(op: Operation, kwargs: dict[str, Any], exc: Exception) -> InvalidInput | None:
+    """The InvalidInput for a value the database refused, naming it when it can be found."""
+    refused = _refused(op, kwargs)
+    if refused is None and isinstance(exc, DataError):  # the database refused a value
         reason = str(exc.orig).splitlines()[0]
         return InvalidInput(f"{op.name}: a value in the request cannot be stored: {reason}")
-    return None
+    return refused
 
 
 class LocalTransport:
@@ -133,10 +149,13 @@ class HttpTransport:
         load_all()
 
     def _send(self, method: str, path: str, **kw: Any) -> Any:
+        return self._exchange(self._http.build_request(method, path, **kw))
+
+    def _exchange(self, request: Any) -> Any:
         import httpx
 
         try:
-            resp = self._http.request(method, path, **kw)
+            resp = self._http.send(request)
         except httpx.HTTPError as exc:
             raise ModelwardError(f"cannot reach {self.base_url}: {exc}", field="uri") from exc
         if resp.status_code >= 400:
@@ -144,13 +163,27 @@ class HttpTransport:
                 err = resp.json()["error"]
             except Exception:
                 raise ModelwardError(
-                    f"HTTP {resp.status_code} from {self.base_url}{path}"
+                    f"HTTP {resp.status_code} from {self.base_url}{request.url.path}"
                 ) from None
             raise from_dict(err)
         return resp
 
     def call(self, op_name: str, /, **kwargs: Any) -> Any:
         op = OPERATIONS[op_name]
+        try:
+            request = self._request(op, dict(kwargs))
+        except (UnicodeEncodeError, PydanticSerializationError) as exc:
+            # Text that is not valid Unicode cannot even be encoded to be sent.
+            refused = _refused(op, kwargs)
+            if refused is None:
+                raise
+            raise refused from exc
+        resp = self._exchange(request)
+        if op.returns is None or resp.status_code == 204:
+            return None
+        return _adapter(op.returns).validate_json(resp.content)
+
+    def _request(self, op: Operation, kwargs: dict[str, Any]) -> Any:
         path = op.path
         for p in op.path_params:
             value = str(kwargs.pop(p))
@@ -169,10 +202,7 @@ class HttpTransport:
             else:
                 send["json"] = body
         params = {k: v for k, v in kwargs.items() if v is not None}
-        resp = self._send(op.method, path, params=params, **send)
-        if op.returns is None or resp.status_code == 204:
-            return None
-        return _adapter(op.returns).validate_json(resp.content)
+        return self._http.build_request(op.method, path, params=params, **send)
 
     def put_artifact(self, data: bytes) -> str:
         from modelward.artifacts.store import sha256_bytes

@@ -12,16 +12,18 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, NonNegativeInt, field_validator
 
-from modelward.validation import Name
+from modelward.validation import Name, Text
 
 HEX64 = r"^[0-9a-f]{64}$"
+MAX_COUNT = 2**63 - 1  # BIGINT: the largest count a database column holds
 OTHER = "__other__"
 Kind = Literal["numeric", "categorical", "datetime", "other"]
 
 
+# Names, labels and dtypes are stored as JSON, which PostgreSQL refuses to hold a NUL in.
 class ColumnSchema(BaseModel):
-    name: str
-    dtype: str = Field(description="the pandas dtype, e.g. int64, float64, str, category")
+    name: Text
+    dtype: Text = Field(description="the pandas dtype, e.g. int64, float64, str, category")
 
 
 class Histogram(BaseModel):
@@ -47,7 +49,7 @@ class NumericStats(BaseModel):
     max: FiniteFloat | None = None
     mean: FiniteFloat | None = None
     std: FiniteFloat | None = Field(default=None, description="sample standard deviation")
-    quantiles: dict[str, FiniteFloat] = Field(
+    quantiles: dict[Text, FiniteFloat] = Field(
         default_factory=dict, description="p01 p05 p25 p50 p75 p95 p99 (linear interpolation)"
     )
     histogram: Histogram | None = None
@@ -55,7 +57,7 @@ class NumericStats(BaseModel):
 
 class CategoricalStats(BaseModel):
     distinct: NonNegativeInt
-    categories: dict[str, NonNegativeInt] = Field(
+    categories: dict[Text, NonNegativeInt] = Field(
         description='the 100 most frequent values; the rest summed under "__other__"'
     )
 
@@ -67,13 +69,13 @@ class CategoricalStats(BaseModel):
 
 
 class DatetimeStats(BaseModel):
-    min: str | None = Field(default=None, description="ISO 8601")
-    max: str | None = Field(default=None, description="ISO 8601")
+    min: Text | None = Field(default=None, description="ISO 8601")
+    max: Text | None = Field(default=None, description="ISO 8601")
 
 
 class ColumnProfile(BaseModel):
-    name: str
-    dtype: str
+    name: Text
+    dtype: Text
     kind: Kind
     count: NonNegativeInt = Field(description="non-null values")
     nulls: NonNegativeInt
@@ -102,11 +104,11 @@ class DatasetVersionCreate(BaseModel):
     )
 
     name: Name
-    description: str = Field(default="", max_length=5000)
+    description: Text = Field(default="", max_length=5000)
     content_hash: str = Field(pattern=HEX64)
     digest: str = Field(pattern=HEX64, description="sha256 of the uploaded Parquet blob")
-    size_bytes: NonNegativeInt
-    num_rows: NonNegativeInt
+    size_bytes: NonNegativeInt = Field(le=MAX_COUNT)
+    num_rows: NonNegativeInt = Field(le=MAX_COUNT)
     num_columns: int = Field(ge=1)
     schema_: list[ColumnSchema] = Field(alias="schema", min_length=1)
     profile: DatasetProfile

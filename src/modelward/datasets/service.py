@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import UTC, datetime
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
@@ -24,6 +23,7 @@ from modelward.datasets.schemas import (
 )
 from modelward.datasets.tables import Dataset
 from modelward.datasets.tables import DatasetVersion as DatasetVersionRow
+from modelward.db.base import stored_now
 from modelward.errors import InvalidInput, NotFound
 from modelward.operations import operation
 from modelward.uow import UnitOfWork
@@ -31,6 +31,8 @@ from modelward.validation import check_name
 
 REF_RULE = "use 'name', 'name@latest' or 'name/<version>'"
 _VERSION = re.compile(r"^[1-9][0-9]{0,9}$")
+MAX_VERSION = 2**31 - 1  # the version column is a 32-bit INTEGER
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
 def parse_dataset_ref(ref: str) -> tuple[str, int | None]:
@@ -47,9 +49,10 @@ def parse_dataset_ref(ref: str) -> tuple[str, int | None]:
         return check_name(name, "dataset"), None
     if "/" in ref:
         name, number = ref.rsplit("/", 1)
-        if not _VERSION.match(number):
+        if not _VERSION.match(number) or int(number) > MAX_VERSION:
             raise InvalidInput(
-                f"dataset reference {ref!r}: version must be a positive integer; {REF_RULE}",
+                f"dataset reference {ref!r}: version must be a whole number from 1 to "
+                f"{MAX_VERSION}; {REF_RULE}",
                 field="dataset",
             )
         return check_name(name, "dataset"), int(number)
@@ -136,7 +139,7 @@ def register_dataset_version(uow: UnitOfWork, body: DatasetVersionCreate) -> Dat
     session = uow.session
     _lock_name(session, body.name)
     dataset = session.scalar(select(Dataset).where(Dataset.name == body.name))
-    now = datetime.now(UTC)
+    now = stored_now()
     if dataset is None:
         dataset = Dataset(name=body.name, created_by=uow.actor, created_at=now)
         session.add(dataset)
@@ -222,6 +225,11 @@ def list_dataset_versions(
         raise NotFound(f"no dataset named {name!r}", field="name")
     query = select(DatasetVersionRow).where(DatasetVersionRow.dataset_id == dataset.id)
     if content_hash is not None:
+        if not _HEX64.match(content_hash):
+            raise InvalidInput(
+                f"content_hash must be 64 lowercase hex digits, got {content_hash[:80]!r}",
+                field="content_hash",
+            )
         query = query.where(DatasetVersionRow.content_hash == content_hash)
     rows = uow.session.scalars(query.order_by(DatasetVersionRow.version))
     return [to_public(r) for r in rows]

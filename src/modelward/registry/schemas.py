@@ -8,11 +8,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+from modelward.registry.references import MAX_VERSION
 from modelward.registry.signature import ModelSignature
 from modelward.validation import MAX_TAG_VALUE, Key, Name, Text
 
 MAX_DESCRIPTION = 5000
 MAX_FLAVOR_META = 64_000
+MAX_META_DEPTH = 32
+MAX_SIZE = 2**63 - 1  # BIGINT: the largest size a database column holds
 FLAVOR_NAMES = ("sklearn", "pickle", "joblib", "files")
 # Flavors whose artifacts can run arbitrary code when loaded.
 CODE_EXECUTING_FLAVORS = ("pickle", "joblib")
@@ -63,7 +66,7 @@ class ModelVersionCreate(BaseModel):
     """A version of an artifact already uploaded to the artifact store."""
 
     digest: str = Field(pattern=r"^[0-9a-f]{64}$", description="sha256 of the artifact")
-    size: int = Field(ge=0, description="artifact size in bytes")
+    size: int = Field(ge=0, le=MAX_SIZE, description="artifact size in bytes")
     flavor: Literal["sklearn", "pickle", "joblib", "files"]
     flavor_meta: dict[str, Any] = Field(default_factory=dict)
     signature: ModelSignature | None = None
@@ -78,9 +81,36 @@ class ModelVersionCreate(BaseModel):
     @field_validator("flavor_meta")
     @classmethod
     def _small_meta(cls, value: dict[str, Any]) -> dict[str, Any]:
-        if len(json.dumps(value, default=str)) > MAX_FLAVOR_META:
+        problem = _meta_problem(value)  # first: it bounds the nesting json.dumps recurses into
+        if problem:
+            raise ValueError(problem)
+        try:
+            # Strict JSON: NaN and infinity would be stored as null (SQLite) or refused
+            # (PostgreSQL), so neither is accepted.
+            text = json.dumps(value, default=str, allow_nan=False)
+        except ValueError:
+            raise ValueError(
+                "flavor metadata must be JSON: NaN and infinity are not allowed"
+            ) from None
+        if len(text) > MAX_FLAVOR_META:
             raise ValueError(f"flavor metadata larger than {MAX_FLAVOR_META} bytes of JSON")
         return value
+
+
+def _meta_problem(value: Any) -> str | None:
+    """Why ``value`` cannot be stored and served back as JSON, if it cannot."""
+    # Iterative, so that deep nesting is reported rather than exhausting the stack.
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, str) and "\x00" in item:
+            return "flavor metadata contains a NUL character"  # PostgreSQL JSONB refuses it
+        if isinstance(item, (dict, list, tuple)):
+            if depth > MAX_META_DEPTH:
+                return f"flavor metadata is nested deeper than {MAX_META_DEPTH} levels"
+            children = [*item, *item.values()] if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children)
+    return None
 
 
 class DatasetInput(BaseModel):
@@ -119,7 +149,7 @@ class ModelVersionPublic(BaseModel):
 
 
 class AliasSet(BaseModel):
-    version: int = Field(ge=1, description="version number of the same model")
+    version: int = Field(ge=1, le=MAX_VERSION, description="version number of the same model")
 
 
 class AliasPublic(BaseModel):
