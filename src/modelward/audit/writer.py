@@ -17,7 +17,7 @@ PG_AUDIT_LOCK = 0x6D77_6175_6469_74  # "mwaudit"
 
 _HEAD = select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
 _LOCK = text("SELECT pg_advisory_xact_lock(:k)")
-_INSERT = insert(AuditEvent.__table__)
+_INSERT = insert(AuditEvent)
 
 
 @dataclass(frozen=True)

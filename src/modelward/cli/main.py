@@ -31,7 +31,7 @@ def main() -> None:
     try:  # typer may vendor its own click
         from typer._click import exceptions as click  # type: ignore[import-not-found]
     except ImportError:  # pragma: no cover
-        from click import exceptions as click
+        from click import exceptions as click  # type: ignore[no-redef]
 
     try:
         code = app(standalone_mode=False)

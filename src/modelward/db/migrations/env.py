@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
 from sqlalchemy.types import TypeDecorator
@@ -13,7 +13,7 @@ from modelward.db.base import Base
 target_metadata = Base.metadata
 
 
-def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+def render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
     # Migrations must not import modelward's column types: render their storage type.
     if type_ == "type" and isinstance(obj, TypeDecorator):
         return f"sa.{obj.impl.__class__.__name__}()"
