@@ -133,7 +133,14 @@ def test_unknown_and_deleted_runs(client: mw.Client) -> None:
     assert client.delete_run(run.id).lifecycle == "deleted"
     with pytest.raises(mw.Conflict):
         run.log_metric("auc", 0.5)
-    assert client.get_run(run.id).lifecycle == "deleted"
+    with pytest.raises(mw.Conflict) as renamed:
+        client.update_run(run.id, name="renamed-while-deleted")
+    assert renamed.value.field == "run_id"
+    with pytest.raises(mw.Conflict):
+        client.end_run(run.id)
+    deleted = client.get_run(run.id)
+    assert deleted.lifecycle == "deleted" and deleted.status == "RUNNING"
+    assert deleted.name != "renamed-while-deleted"
     assert client.restore_run(run.id).lifecycle == "active"
     run.log_metric("auc", 0.5)
 

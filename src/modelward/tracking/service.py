@@ -182,6 +182,8 @@ def _info_row(uow: UnitOfWork, run_id: str) -> dict[str, object]:
 def update_run(uow: UnitOfWork, run_id: str, body: RunUpdate) -> RunInfo:
     """Rename a run or end it (FINISHED, FAILED, KILLED); an ended run stays ended."""
     info = _info_row(uow, run_id)
+    if info["lifecycle"] != "active":
+        raise Conflict(f"run {run_id} is deleted; restore it before changing it", field="run_id")
     changes: dict[str, object] = {}
     if body.name is not None and body.name != info["name"]:
         changes["name"] = body.name
