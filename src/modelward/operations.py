@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
 from modelward.auth.roles import Role
 
@@ -54,6 +54,11 @@ class Operation:
     @property
     def returns(self) -> Any:
         return self.hints.get("return")
+
+    @functools.cached_property
+    def adapter(self) -> TypeAdapter[Any] | None:
+        """Validates and serialises the return type; built once per operation."""
+        return None if self.returns is None else TypeAdapter(self.returns)
 
 
 OPERATIONS: dict[str, Operation] = {}

@@ -8,13 +8,12 @@ serialised once (``dump_json``) without FastAPI's second validation of the respo
 
 from __future__ import annotations
 
-import functools
 import inspect
 import typing
 from typing import Any
 
 from fastapi import Depends, FastAPI, Query, Request, Response
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from modelward.api.deps import principal_dependency
@@ -53,7 +52,7 @@ def _answer(
     store: Store, cache: ReadCache | None, principal: Principal, op: Operation, kwargs: Any
 ) -> bytes | None:
     """Run the operation (or reuse its answer at an unchanged store) and serialise it."""
-    adapter = _adapter(op.returns) if op.returns is not None else None
+    adapter = op.adapter
     # The audit verbs read the chain itself: an edit made behind modelward's back moves
     # no head, and verify must still see it.
     if op.write or cache is None or adapter is None or op.tag == "audit":
@@ -67,11 +66,6 @@ def _answer(
         body = adapter.dump_json(run_operation(store, principal, op, kwargs))
         cache.put(key, head, body)
     return body
-
-
-@functools.cache
-def _adapter(tp: Any) -> TypeAdapter[Any]:
-    return TypeAdapter(tp)
 
 
 def _endpoint(op: Operation) -> Any:

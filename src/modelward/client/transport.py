@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 import time
 from typing import Any, Protocol
 from urllib.parse import quote
 
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel
 from pydantic_core import PydanticSerializationError
 from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.exc import IntegrityError as DBIntegrityError
@@ -132,11 +131,6 @@ class LocalTransport:
         self.store.close()
 
 
-@functools.cache
-def _adapter(tp: Any) -> TypeAdapter[Any]:
-    return TypeAdapter(tp)
-
-
 class HttpTransport:
     """Calls a ``modelward server`` over its REST API."""
 
@@ -179,9 +173,9 @@ class HttpTransport:
                 raise
             raise refused from exc
         resp = self._exchange(request)
-        if op.returns is None or resp.status_code == 204:
+        if op.adapter is None or resp.status_code == 204:
             return None
-        return _adapter(op.returns).validate_json(resp.content)
+        return op.adapter.validate_json(resp.content)
 
     def _request(self, op: Operation, kwargs: dict[str, Any]) -> Any:
         path = op.path

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import text
 
-from modelward.db.base import ms_to_datetime, now_ms
+from modelward.db.base import stored_now
 from modelward.uow import UnitOfWork
 
-
-def stored_now() -> datetime:
-    """Now, at the millisecond precision it is stored with, so what we return is what we read."""
-    return ms_to_datetime(now_ms())  # type: ignore[return-value]
+__all__ = ["lock_writes", "stored_now"]
 
 
 def lock_writes(uow: UnitOfWork) -> None:
