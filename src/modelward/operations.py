@@ -33,6 +33,7 @@ class Operation:
     write: bool
     status_code: int
     tag: str
+    long: bool = False
     hints: dict[str, Any] = field(default_factory=dict)
 
     @functools.cached_property
@@ -72,8 +73,13 @@ def operation(
     write: bool | None = None,
     status_code: int = 200,
     tag: str = "",
+    long: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register a service function as an operation of every transport."""
+    """Register a service function as an operation of every transport.
+
+    A ``long`` operation is a write that computes for a while (an evaluation): it runs in a
+    read transaction and records its result through ``uow.write_phase()``.
+    """
 
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
         name = fn.__name__
@@ -89,6 +95,7 @@ def operation(
             write=is_write,
             status_code=status_code,
             tag=tag or fn.__module__.split(".")[1],
+            long=long,
             hints=typing.get_type_hints(fn),
         )
         return fn

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +19,15 @@ class UnitOfWork:
     session: Session
     artifacts: ArtifactStore
     principal: Principal
+    # Set for long operations: they read and compute in a read transaction, then record
+    # the result in a short write transaction, so other writers never wait on the compute.
+    writer: Callable[[], AbstractContextManager[UnitOfWork]] | None = None
+
+    def write_phase(self) -> AbstractContextManager[UnitOfWork]:
+        """A write transaction for the same principal (only in a long operation)."""
+        if self.writer is None:
+            raise RuntimeError("write_phase() is only available to long operations")
+        return self.writer()
 
     @property
     def actor(self) -> str:

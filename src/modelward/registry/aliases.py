@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from modelward.auth.roles import Role
 from modelward.errors import Conflict, NotFound
+from modelward.governance.tables import AliasMove
 from modelward.operations import operation
 from modelward.registry.references import check_alias, get_model_row, get_version_row
 from modelward.registry.schemas import AliasPublic, AliasSet
@@ -21,6 +22,19 @@ def _public(model: RegisteredModel, row: ModelAlias) -> AliasPublic:
         version=row.version.version,
         updated_by=row.updated_by,
         updated_at=row.updated_at,
+    )
+
+
+def _record_move(uow: UnitOfWork, model: RegisteredModel, alias: str, version: int | None) -> None:
+    """Keep the alias's history: what it pointed at, from when, moved by whom."""
+    uow.session.add(
+        AliasMove(
+            model_id=model.id,
+            alias=alias,
+            version=version,
+            moved_by=uow.actor,
+            moved_at=stored_now(),
+        )
     )
 
 
@@ -63,6 +77,7 @@ def set_alias(uow: UnitOfWork, name: str, alias: str, body: AliasSet) -> AliasPu
     row.updated_by = uow.actor
     row.updated_at = now
     model.updated_at = now
+    _record_move(uow, model, alias, target.version)
     uow.session.flush()
     state = _state(name, alias, before, target.version)
     uow.audit("model_alias.set", "model_alias", f"{name}@{alias}", state, summary=state)
@@ -81,6 +96,7 @@ def delete_alias(uow: UnitOfWork, name: str, alias: str) -> AliasPublic:
     out = _public(model, row)
     uow.session.delete(row)
     model.updated_at = stored_now()
+    _record_move(uow, model, alias, None)
     uow.session.flush()
     state = _state(name, alias, out.version, None)
     uow.audit("model_alias.delete", "model_alias", f"{name}@{alias}", state, summary=state)
