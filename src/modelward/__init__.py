@@ -21,6 +21,7 @@ from modelward.errors import (
 
 if TYPE_CHECKING:
     from modelward.client import Client
+    from modelward.client.governance import verify_pack
     from modelward.registry.signature import infer_signature
 
 __version__ = "0.1.0"
@@ -37,9 +38,14 @@ __all__ = [
     "Unauthorized",
     "__version__",
     "infer_signature",
+    "verify_pack",
 ]
 
-_LAZY = {"Client": "modelward.client", "infer_signature": "modelward.registry.signature"}
+_LAZY = {
+    "Client": "modelward.client",
+    "infer_signature": "modelward.registry.signature",
+    "verify_pack": "modelward.client.governance",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -3,5 +3,12 @@
 from modelward.audit import service as _audit  # noqa: F401
 from modelward.auth import service as _auth  # noqa: F401
 from modelward.datasets import service as _datasets  # noqa: F401
+from modelward.evaluation import service as _evaluation  # noqa: F401
+from modelward.governance import approvals as _approvals  # noqa: F401
+from modelward.governance import card_service as _cards  # noqa: F401
+from modelward.governance import gate as _gate  # noqa: F401
+from modelward.governance import pack as _pack  # noqa: F401
+from modelward.governance import policies as _policies  # noqa: F401
+from modelward.governance import register as _register  # noqa: F401
 from modelward.registry import service as _registry  # noqa: F401
 from modelward.tracking import service as _tracking  # noqa: F401

@@ -118,7 +118,10 @@ def install_operations(app: FastAPI, operations: dict[str, Operation]) -> None:
     # to every request.
     router = app
     bodies: dict[str, type[BaseModel]] = {}
-    for op in operations.values():
+    # A path ending in ``{ref:path}`` would swallow ``…/{ref:path}/evaluations``: the
+    # greedy routes go last (Starlette takes the first match).
+    ordered = sorted(operations.values(), key=lambda op: op.path.endswith(":path}"))
+    for op in ordered:
         extra = None
         if op.body_param:
             model = op.hints[op.body_param]

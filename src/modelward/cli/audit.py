@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from modelward.audit.schemas import AuditVerification
 from modelward.cli.common import JsonOpt, console, err_console, get_client, output, print_json
@@ -71,10 +72,20 @@ def verify(
     public_key_file: list[Path] = typer.Option(
         [], "--public-key-file", help="File holding such a key (hex or PEM); repeatable."
     ),
+    pack: Path = typer.Option(
+        None, "--pack", help="Verify a compliance pack offline instead of the store."
+    ),
     as_json: bool = JsonOpt,
 ) -> None:
-    """Recompute the hash chain: exit 0 when intact, 1 when broken (naming the first break)."""
+    """Recompute the hash chain: exit 0 when intact, 1 when broken (naming the first break).
+
+    With --pack, check a compliance pack on its own: manifest, chain, signed checkpoint and
+    the binding of each evidence file to its audit event. No store is opened.
+    """
     keys = _read_keys(public_key, public_key_file)
+    if pack is not None:
+        _verify_pack(pack, keys, as_json)
+        return
     with get_client() as client:
         report = client.verify_audit(keys)
     if as_json:
@@ -95,6 +106,27 @@ def verify(
             soft_wrap=True,
         )
     if not report.intact:
+        raise typer.Exit(1)
+
+
+def _verify_pack(path: Path, keys: list[str], as_json: bool) -> None:
+    from dataclasses import asdict
+
+    from modelward.governance.pack_format import verify_pack
+
+    if len(keys) > 1:
+        raise InvalidInput("--pack takes one --public-key", field="public_key")
+    report = verify_pack(path, keys[0] if keys else None)
+    if as_json:
+        print_json(asdict(report))
+    else:
+        for check in report.checks:
+            mark = "[green]ok[/green]  " if check.ok else "[red]FAIL[/red]"
+            console.print(f"{mark} {check.name}: {escape(check.detail)}", highlight=False)
+        verdict = "[green]pack verified[/green]" if report.ok else "[red]pack FAILED[/red]"
+        span = f"events {report.first_seq}..{report.last_seq}"
+        console.print(f"{verdict}: {span}, key from {report.key_source}", highlight=False)
+    if not report.ok:
         raise typer.Exit(1)
 
 

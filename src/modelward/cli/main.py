@@ -10,7 +10,7 @@ from modelward.errors import ModelwardError
 
 app = typer.Typer(
     name="modelward",
-    help="Governed model lifecycle: tracking, registry, lineage, audit.",
+    help="Governed model lifecycle: tracking, registry, evidence, policy gates, audit.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -18,9 +18,41 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from modelward.cli import audit, datasets, db, demo, experiments, models, runs, server, tokens
+    from modelward.cli import (
+        audit,
+        card,
+        datasets,
+        db,
+        demo,
+        evaluation,
+        experiments,
+        export,
+        models,
+        policy,
+        promotion,
+        register,
+        runs,
+        server,
+        tokens,
+    )
 
-    for module in (experiments, runs, datasets, models, audit, tokens, db, server, demo):
+    for module in (
+        experiments,
+        runs,
+        datasets,
+        models,
+        evaluation,
+        register,
+        policy,
+        promotion,
+        card,
+        export,
+        audit,
+        tokens,
+        db,
+        server,
+        demo,
+    ):
         module.register(app)
 
 
@@ -50,6 +82,11 @@ def main() -> None:
         from rich.markup import escape
 
         from modelward.cli.common import err_console
+
+        if isinstance(exc.details.get("gate"), dict):  # a refused promotion: show every rule
+            from modelward.cli.governance_view import print_gate
+
+            print_gate(exc.details["gate"], to_stderr=True)
 
         err_console.print(f"[red]error:[/red] {escape(exc.headline)}", highlight=False)
         sys.exit(exc.exit_code)

@@ -8,6 +8,9 @@ from modelward.auth.roles import Principal, Role
 from modelward.client.audit import AuditAPI
 from modelward.client.base import ClientBase
 from modelward.client.datasets import DatasetsAPI
+from modelward.client.evaluation import EvaluationAPI
+from modelward.client.governance import GovernanceAPI
+from modelward.client.register import RegisterAPI
 from modelward.client.registry import RegistryAPI
 from modelward.client.tokens import TokensAPI
 from modelward.client.tracking import TrackingAPI
@@ -15,7 +18,17 @@ from modelward.client.transport import HttpTransport, LocalTransport, Transport
 from modelward.config import is_http, local_user, resolve_location
 
 
-class Client(TrackingAPI, DatasetsAPI, RegistryAPI, AuditAPI, TokensAPI, ClientBase):
+class Client(
+    TrackingAPI,
+    DatasetsAPI,
+    RegistryAPI,
+    EvaluationAPI,
+    GovernanceAPI,
+    RegisterAPI,
+    AuditAPI,
+    TokensAPI,
+    ClientBase,
+):
     """Talk to a modelward store.
 
     Parameters

@@ -217,8 +217,15 @@ class RegistryAPI(ClientBase):
 
     # ------------------------------------------------------------ aliases
 
-    def set_alias(self, name: str, alias: str, version: int | ModelVersion) -> AliasPublic:
-        """Point ``alias`` at ``version`` of model ``name`` (an audited move)."""
+    def set_alias(
+        self, name: str, alias: str, version: int | ModelVersion, *, override: str | None = None
+    ) -> AliasPublic:
+        """Point ``alias`` at ``version`` of model ``name`` (an audited move).
+
+        When policies guard the alias the move must pass them, or ``PolicyDenied`` is raised
+        with every rule's outcome in ``exc.details["gate"]``. An admin may pass ``override``,
+        a written justification, to move anyway; the override is audited as such.
+        """
         check_name(name, "name")
         check_alias(alias)
         number = version.version if isinstance(version, ModelVersion) else version
@@ -226,7 +233,7 @@ class RegistryAPI(ClientBase):
             number = int(number)
         if not isinstance(number, int) or isinstance(number, bool):
             raise InvalidInput(f"version must be a version number, not {number!r}", field="version")
-        body = self._model(AliasSet, version=number)
+        body = self._model(AliasSet, version=number, override=override)
         return self._call("set_alias", name=name, alias=alias, body=body)  # type: ignore[no-any-return]
 
     def delete_alias(self, name: str, alias: str) -> AliasPublic:

@@ -68,6 +68,9 @@ def set_alias(uow: UnitOfWork, name: str, alias: str, body: AliasSet) -> AliasPu
     before = row.version.version if row is not None else None
     if before == target.version:
         return _public(model, row)  # type: ignore[arg-type]  # not a move: nothing to record
+    from modelward.governance.gate import enforce
+
+    gate = enforce(uow, target, alias, body.override)
     now = stored_now()
     if row is None:
         row = ModelAlias(model_id=model.id, alias=alias, version=target)
@@ -80,7 +83,8 @@ def set_alias(uow: UnitOfWork, name: str, alias: str, body: AliasSet) -> AliasPu
     _record_move(uow, model, alias, target.version)
     uow.session.flush()
     state = _state(name, alias, before, target.version)
-    uow.audit("model_alias.set", "model_alias", f"{name}@{alias}", state, summary=state)
+    summary = {**state, **gate} if gate else state
+    uow.audit("model_alias.set", "model_alias", f"{name}@{alias}", state, summary=summary)
     return _public(model, row)
 
 

@@ -150,6 +150,11 @@ class ModelVersionPublic(BaseModel):
 
 class AliasSet(BaseModel):
     version: int = Field(ge=1, le=MAX_VERSION, description="version number of the same model")
+    override: Text | None = Field(
+        default=None,
+        max_length=MAX_DESCRIPTION,
+        description="admin only: move despite failed policy rules, with this justification",
+    )
 
 
 class AliasPublic(BaseModel):
