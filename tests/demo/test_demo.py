@@ -48,15 +48,32 @@ def trained_versions(out: str) -> list[int]:
     return [int(v) for v in re.findall(rf"{MODEL}/(\d+)", line)]
 
 
-def assert_demo_state(client: mw.Client, out: str, versions: list[int]) -> None:
-    """What the demo promises: aliases chosen by holdout AUC, lineage, a loadable champion."""
-    assert "champion" in out and "candidate" in out
+def assert_demo_state(client: mw.Client, out: str, versions: list[int], previous: int) -> None:
+    """What the demo promises: the best new version reaches champion only through the gate,
+    with evidence and two other people's approvals; lineage; a loadable champion; a pack."""
     assert re.search(r"audit chain\s*│\s*intact", out), out
     champion = client.get_version(f"{MODEL}@champion")
     candidate = client.get_version(f"{MODEL}@candidate")
-    assert candidate.version == max(versions)
-    aucs = {v: client.get_version_lineage(f"{MODEL}/{v}").run.metrics["auc"] for v in versions}
-    assert champion.version == max(aucs, key=aucs.__getitem__)
+    others = [v for v in versions if v != previous]
+    aucs = {v: client.get_version_lineage(f"{MODEL}/{v}").run.metrics["auc"] for v in others}
+    assert champion.version == candidate.version == max(aucs, key=aucs.__getitem__)
+    assert f"was v{previous}" in out
+
+    # First refused with the rule table, then promoted once the evidence and approvals exist.
+    assert "REFUSED" in out and "approvals" in out
+    assert re.search(r"self-approval\s*│\s*refused: four eyes", out), out
+    promotion = client.list_promotions(MODEL, status="completed")[0]
+    assert promotion.version == champion.version
+    approvers = {a.approver for a in promotion.approvals if a.decision == "approve"}
+    assert len(approvers) == 2 and promotion.requested_by not in approvers
+    gate = client.list_audit_events(action="gate.pass")
+    assert gate and gate[-1].summary["ref"] == f"{MODEL}/{champion.version}"
+
+    # The compliance pack verifies offline with the printed key.
+    key = re.search(r"public key\s+([0-9a-f]{64})", out.replace("│", " ").replace("\n", " "))
+    assert key, out
+    pack = Path(os.environ["MODELWARD_HOME"]) / "credit-scorer-champion-pack.zip"
+    assert mw.verify_pack(pack, key.group(1)).ok
 
     lineage = champion.lineage()
     roles = {(d.dataset, d.role) for d in lineage.datasets}
@@ -77,14 +94,15 @@ def assert_demo_state(client: mw.Client, out: str, versions: list[int]) -> None:
 def check_demo_twice(env: dict[str, str], client: mw.Client) -> None:
     first = run_demo(env)
     assert trained_versions(first) == [1, 2, 3]
-    assert_demo_state(client, first, [1, 2, 3])
+    assert_demo_state(client, first, [1, 2, 3], previous=1)
+    promoted = client.get_version(f"{MODEL}@champion").version
     assert modelward("audit", "verify", env=env).returncode == 0
 
     # Same home again: datasets deduplicate by content, new versions, aliases move.
     second = run_demo(env)
     assert "same content as before" in second
     assert trained_versions(second) == [4, 5, 6]
-    assert_demo_state(client, second, [4, 5, 6])
+    assert_demo_state(client, second, [4, 5, 6], previous=promoted)
     for name in ("credit-train", "credit-holdout"):
         assert [v.version for v in client.list_dataset_versions(name)] == [1]
     verified = modelward("audit", "verify", env=env)

@@ -57,7 +57,14 @@ def render(result: Any) -> None:
     aliases: dict[int, list[str]] = {}
     aliases.setdefault(result.champion.version, []).append("champion")
     aliases.setdefault(result.candidate.version, []).append("candidate")
+    story = result.governance
     console.print()
+    if story.refused:
+        from modelward.cli.governance_view import print_gate
+
+        console.print("[bold]the gate's first answer, before any evidence:[/bold]")
+        print_gate(story.refused)
+        console.print()
     print_table(
         f"{MODEL}: versions trained now (metrics on the holdout)",
         ["version", "model", "run", "AUC", "accuracy", "log loss", "aliases"],
@@ -94,18 +101,37 @@ def render(result: Any) -> None:
             ],
             ["experiment", f"{EXPERIMENT}: {len(result.trained)} runs tracked now"],
             ["versions", ", ".join(f"{MODEL}/{t.version}" for t in result.trained)],
-            ["champion", _alias_line(result.champion)],
-            ["candidate", _alias_line(result.candidate)],
+            [
+                "champion",
+                f"{_alias_line(result.champion)} (promoted through the gate; "
+                f"was v{result.previous_champion})",
+            ],
             [
                 "reload",
                 "digest verified, predictions identical to the trained model"
                 if result.reload_matches
                 else "[red]predictions DIFFER from the trained model[/red]",
             ],
+            ["AI system", f"{story.system.name}: tier {story.system.risk_tier}"],
+            ["self-approval", f"refused: {story.self_approval}"],
+            [
+                "approvals",
+                ", ".join(f"{a.approver} ({a.decision})" for a in story.request.approvals),
+            ],
+            ["compliance pack", _pack_line(story)],
             ["audit events", f"{audit.events_checked} in the chain ({added} written by this demo)"],
             ["audit chain", chain],
             ["time", f"{result.seconds:.1f} s"],
         ]
+    )
+
+
+def _pack_line(story: Any) -> str:
+    verdict = "[green]verified offline[/green]" if story.pack_report.ok else "[red]FAILED[/red]"
+    return (
+        f"{story.pack['path']} ({story.pack['events']} events, {story.pack['bound']} evidence "
+        f"files bound, checkpoint seq {story.pack['checkpoint_seq']}): {verdict}; public key "
+        f"{story.public_key}"
     )
 
 

@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.markup import escape
 
 import modelward as mw
+from modelward.demo.governance import run_story
 
 EXPERIMENT = "credit-risk"
 MODEL = "credit-scorer"
@@ -44,8 +45,8 @@ class Candidate:
     params: dict[str, Any]
 
 
-# Trained in this order: the boosted model usually scores best (champion) and the last
-# logistic regression is the newest (candidate), so the two aliases point at different versions.
+# Trained in this order: the first is the model already in production (champion); the best of
+# the others (usually the boosted one) is the candidate that must pass the gate.
 CANDIDATES = (
     Candidate("logreg-c1", "logistic regression, C=1.0", "logistic_regression", {"C": 1.0}),
     Candidate(
@@ -79,11 +80,13 @@ class DemoResult:
     trained: list[TrainedVersion]
     champion: TrainedVersion
     candidate: TrainedVersion
+    previous_champion: int
     scored: pd.DataFrame
     reload_matches: bool
     lineage: Any
     audit: Any
     audit_events_before: int
+    governance: Any
     seconds: float
 
 
@@ -244,13 +247,16 @@ def train_version(
 # ----------------------------------------------------------------------------- after training
 
 
-def set_aliases(
-    client: mw.Client, trained: list[TrainedVersion]
-) -> tuple[TrainedVersion, TrainedVersion]:
-    """The best holdout AUC becomes ``champion``; the newest version becomes ``candidate``."""
-    champion = max(trained, key=lambda t: t.metrics["auc"])
-    candidate = trained[-1]
-    client.set_alias(MODEL, "champion", champion.version)
+def set_aliases(client: mw.Client, trained: list[TrainedVersion]) -> tuple[int, TrainedVersion]:
+    """The model in production before governance: ``champion``, the first version ever (kept on
+    later runs). ``candidate``: the best holdout AUC of this round, to go through the gate."""
+    aliases = {a.alias: a.version for a in client.list_aliases(MODEL)}
+    champion = aliases.get("champion")
+    if champion is None:
+        champion = trained[0].version
+        client.set_alias(MODEL, "champion", champion)
+    others = [t for t in trained if t.version != champion]
+    candidate = max(others, key=lambda t: t.metrics["auc"])
     client.set_alias(MODEL, "candidate", candidate.version)
     return champion, candidate
 
@@ -313,8 +319,10 @@ def run(client: mw.Client, console: Console) -> DemoResult:
                 f"holdout AUC {done.metrics['auc']:.3f}"
             )
     with steps.step("Setting aliases") as note:
-        champion, newest = set_aliases(client, trained)
-        note(f"champion → v{champion.version}, candidate → v{newest.version}")
+        previous, newest = set_aliases(client, trained)
+        note(f"champion → v{previous} (in production), candidate → v{newest.version}")
+    story = run_story(client, steps, MODEL, newest.version, holdout_ds.ref, TARGET)
+    champion = newest
     with steps.step(f"Loading {MODEL}@champion and scoring holdout applicants") as note:
         scored, matches = score_with_champion(client, holdout, champion)
         note(f"sha256:{champion.digest[:12]} verified, {len(scored)} applicants scored")
@@ -328,11 +336,13 @@ def run(client: mw.Client, console: Console) -> DemoResult:
         holdout=holdout_ds,
         trained=trained,
         champion=champion,
+        previous_champion=previous,
         candidate=newest,
         scored=scored,
         reload_matches=matches,
         lineage=lineage,
         audit=audit,
         audit_events_before=events_before,
+        governance=story,
         seconds=time.perf_counter() - started,
     )

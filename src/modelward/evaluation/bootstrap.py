@@ -67,9 +67,13 @@ def paired_deltas(
 
 
 def _counts(rng: np.random.Generator, b: int, n: int) -> np.ndarray:
-    idx = rng.integers(0, n, size=(b, n))
-    flat = (idx + (np.arange(b, dtype=np.int64) * n)[:, None]).ravel()
-    return np.bincount(flat, minlength=b * n).reshape(b, n).astype(np.float32)
+    """How often each row was drawn in each of ``b`` resamples of ``n`` rows."""
+    idx = rng.integers(0, n, size=(b, n), dtype=np.int64 if n > 2**31 - 1 else np.int32)
+    # Counts stay exact in float32 up to 2**24 rows; larger holdouts keep float64.
+    out = np.empty((b, n), dtype=np.float32 if n <= 2**24 else np.float64)
+    for i in range(b):  # one bincount per row is ~3x faster than one over offset indices
+        out[i] = np.bincount(idx[i], minlength=n)
+    return out
 
 
 def _intervals(

@@ -32,7 +32,7 @@ def fairness_metrics(
     out: dict[str, Any] = {}
     undefined: dict[str, str] = {}
     for column in columns:
-        labels = group_labels(frame[column], "sensitive")
+        labels, _ = group_labels(frame[column], "sensitive")
         out[column], missing = _one_column(scored.y, scored.pred, labels)
         undefined |= {f"fairness.{column}.{path}": why for path, why in missing.items()}
     return out, undefined
@@ -45,13 +45,21 @@ def _one_column(
     # demographic_parity_* and equalized_odds_difference are its between-groups difference
     # and ratio of these same columns, and each MetricFrame costs a pass over every row.
     frame = _metric_frame(y, pred, labels)
+    # Fairlearn reports a rate over zero rows as 0.0; a group without positives (or without
+    # negatives) has no TPR (FPR) at all, so it is reported undefined, and so is the odds gap.
+    counts = pd.crosstab(pd.Series(labels, name="group"), pd.Series(y, name="y"))
+    no_rate = {
+        "tpr": {str(g) for g in counts.index if counts.get(1, {}).get(g, 0) == 0},
+        "fpr": {str(g) for g in counts.index if counts.get(0, {}).get(g, 0) == 0},
+    }
     diff, ratio = frame.difference(method="between_groups"), frame.ratio(method="between_groups")
+    odds = math.nan if no_rate["tpr"] or no_rate["fpr"] else max(diff["tpr"], diff["fpr"])
     summary: dict[str, Any] = {}
     undefined: dict[str, str] = {}
     overall = {
         "demographic_parity_difference": float(diff["selection_rate"]),
         "demographic_parity_ratio": float(ratio["selection_rate"]),
-        "equalized_odds_difference": _worst(float(diff["tpr"]), float(diff["fpr"])),
+        "equalized_odds_difference": float(odds),
     }
     for name, value in overall.items():
         _keep(summary, undefined, name, value)
@@ -59,7 +67,8 @@ def _one_column(
     for value, row in frame.by_group.iterrows():
         group: dict[str, float | int] = {"rows": int(row["rows"])}
         for name in GROUP_METRICS:
-            _keep(group, undefined, name, float(row[name]), prefix=f"groups.{value}.")
+            rate = math.nan if str(value) in no_rate.get(name, ()) else float(row[name])
+            _keep(group, undefined, name, rate, prefix=f"groups.{value}.")
         groups[str(value)] = group
     summary["groups"] = groups
     return summary, undefined
@@ -82,11 +91,6 @@ def _metric_frame(y: np.ndarray, pred: np.ndarray, labels: np.ndarray) -> Any:
             y_pred=pred,
             sensitive_features=pd.Series(labels, name="group"),
         )
-
-
-def _worst(a: float, b: float) -> float:
-    # Undefined if either rate is: governance fails closed rather than judging on half.
-    return max(a, b) if math.isfinite(a) and math.isfinite(b) else math.nan
 
 
 def _keep(

@@ -21,19 +21,17 @@ QUANTILES = 5
 MISSING = "<missing>"
 
 
-def group_labels(column: pd.Series, field: str) -> np.ndarray:
-    """One text label per row: the value itself, or its quintile bin for wide numeric columns."""
+def group_labels(column: pd.Series, field: str) -> tuple[np.ndarray, list[str]]:
+    """One text label per row (the value, or its quintile bin for wide numeric columns) and
+    the distinct labels in reading order: bins by position, values by their text."""
     values = column.reset_index(drop=True)
     numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
     if numeric and values.nunique(dropna=True) > MAX_DISTINCT_BEFORE_BINNING:
-        labels = _quantile_bins(values.astype(np.float64))
+        labels, names = _quantile_bins(values.astype(np.float64))
     else:
-        labels = (
-            values.astype(object)
-            .map(_text, na_action="ignore")
-            .fillna(MISSING)
-            .to_numpy(dtype=object)
-        )
+        text = values.astype(object).map(_text, na_action="ignore").fillna(MISSING)
+        labels = text.to_numpy(dtype=object)
+        names = sorted(pd.unique(labels), key=str)
     distinct = len(pd.unique(labels))
     if distinct > MAX_GROUPS:
         raise InvalidInput(
@@ -41,7 +39,8 @@ def group_labels(column: pd.Series, field: str) -> np.ndarray:
             "are reported",
             field=field,
         )
-    return labels
+    present = set(pd.unique(labels))
+    return labels, [name for name in names if name in present]
 
 
 def _text(value: Any) -> str:
@@ -54,7 +53,7 @@ def _number(x: float) -> str:
     return f"{x:.6g}"
 
 
-def _quantile_bins(values: pd.Series) -> np.ndarray:
+def _quantile_bins(values: pd.Series) -> tuple[np.ndarray, list[str]]:
     finite = values.dropna().to_numpy()
     edges = np.unique(np.quantile(finite, np.linspace(0, 1, QUANTILES + 1)))
     # Interior edges only; searchsorted(side="right") puts x == edge into the upper bin, so
@@ -64,7 +63,7 @@ def _quantile_bins(values: pd.Series) -> np.ndarray:
     names[-1] = names[-1][:-1] + "]"
     labels = np.array([names[i] for i in np.clip(idx, 0, len(names) - 1)], dtype=object)
     labels[values.isna().to_numpy()] = MISSING
-    return labels
+    return labels, [*names, MISSING]
 
 
 def slice_metrics(
@@ -74,9 +73,9 @@ def slice_metrics(
     slices: dict[str, dict[str, dict[str, float | int]]] = {}
     undefined: dict[str, str] = {}
     for column in columns:
-        labels = group_labels(frame[column], "slice_by")
+        labels, names = group_labels(frame[column], "slice_by")
         slices[column] = {}
-        for value in sorted(pd.unique(labels), key=str):
+        for value in names:
             mask = labels == value
             found, missing = _metrics_on(scored, mask)
             slices[column][value] = {"rows": int(mask.sum()), **found}

@@ -42,9 +42,12 @@ def _compile(row: Policy) -> CompiledPolicy:
     return found
 
 
-def guarding(session: Session, version: ModelVersion, alias: str) -> list[Policy]:
+def guarding(
+    session: Session, version: ModelVersion, alias: str, system: Any = None
+) -> list[Policy]:
     """The enabled policies in force for this version's risk tier and target alias."""
-    system = system_for_model(session, version.model_id)
+    if system is None:
+        system = system_for_model(session, version.model_id)
     if system is None:
         return []
     return [
@@ -64,12 +67,11 @@ def evaluate(
     uow: UnitOfWork, version: ModelVersion, alias: str, *, with_context: bool = False
 ) -> GateReport:
     session = uow.session
-    policies = guarding(session, version, alias)
-    versions = {p.name: p.version for p in policies}
     system = system_for_model(session, version.model_id)
-    context = build_context(
-        uow, version, alias, approvals_context(session, version, alias, versions)
-    )
+    policies = guarding(session, version, alias, system) if system is not None else []
+    versions = {p.name: p.version for p in policies}
+    approvals = approvals_context(session, version, alias, versions)
+    context = build_context(uow, version, alias, approvals, system)
     results: list[RuleOutcome] = []
     for policy in policies:
         context["policy"] = {"name": policy.name, "version": policy.version}

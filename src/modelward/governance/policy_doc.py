@@ -92,7 +92,7 @@ def tokenize(expr: str) -> list[Token]:
     return out
 
 
-def _string_value(token: Token) -> str | None:
+def string_value(token: Token) -> str | None:
     """The value of a simple string literal, or None when escapes or prefixes make it hard."""
     text = token.text
     if text[0] not in "'\"" or "\\" in text or text.startswith(("'''", '"""')):
@@ -130,9 +130,10 @@ def _binding_variables(tokens: list[Token], i: int) -> list[str]:
     return names
 
 
-def _path_from(tokens: list[Token], i: int) -> str:
-    """The dotted path starting at root identifier ``tokens[i]``: member selections and
-    string-literal index access, up to the first method call or computed index."""
+def path_segments(tokens: list[Token], i: int) -> tuple[tuple[str, ...], int]:
+    """The path starting at root identifier ``tokens[i]``, following member selections and
+    string-literal index access up to the first method call or computed index; returns its
+    segments and the index of the first token after it."""
     parts = [tokens[i].text]
     j = i + 1
     while j + 1 < len(tokens):
@@ -143,34 +144,47 @@ def _path_from(tokens: list[Token], i: int) -> str:
             parts.append(nxt.text)
             j += 2
         elif tok.text == "[" and nxt.kind == "string" and j + 2 < len(tokens):
-            value = _string_value(nxt)
+            value = string_value(nxt)
             if value is None or tokens[j + 2].text != "]":
                 break
             parts.append(value)
             j += 3
         else:
             break
-    return ".".join(parts)
+    return tuple(parts), j
+
+
+def bound_variables(tokens: list[Token]) -> set[str]:
+    """Every variable a comprehension macro binds anywhere in the expression."""
+    bound: set[str] = set()
+    for i, tok in enumerate(tokens):
+        if tok.text == ".":
+            bound.update(_binding_variables(tokens, i))
+    return bound
+
+
+def is_root(tokens: list[Token], i: int) -> bool:
+    """Whether ``tokens[i]`` starts a reference: an identifier that is not a keyword, not a
+    member of something before it and not the name of a called function."""
+    tok = tokens[i]
+    if tok.kind != "ident" or tok.text in KEYWORDS:
+        return False
+    if i > 0 and tokens[i - 1].text == ".":
+        return False
+    return not (i + 1 < len(tokens) and tokens[i + 1].text == "(")
 
 
 def scan_expression(expr: str) -> ExpressionNames:
     """Root identifiers, referenced evidence paths and macro-bound variables of ``expr``."""
     tokens = tokenize(expr)
-    names = ExpressionNames()
+    names = ExpressionNames(bound=bound_variables(tokens))
     for i, tok in enumerate(tokens):
-        if tok.text == ".":
-            names.bound.update(_binding_variables(tokens, i))
-    for i, tok in enumerate(tokens):
-        if tok.kind != "ident" or tok.text in KEYWORDS:
+        if not is_root(tokens, i):
             continue
-        if i > 0 and tokens[i - 1].text == ".":
-            continue  # a member, not a root
-        if i + 1 < len(tokens) and tokens[i + 1].text == "(":
-            continue  # a function call: has(), size(), int()
         names.roots.append((tok.text, tok.offset))
         if tok.text in names.bound or tok.text in TYPE_NAMES:
             continue
-        path = _path_from(tokens, i)
+        path = ".".join(path_segments(tokens, i)[0])
         if path not in names.paths:
             names.paths.append(path)
     return names

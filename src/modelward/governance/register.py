@@ -269,7 +269,18 @@ def create_system(uow: UnitOfWork, body: SystemCreate) -> SystemPublic:
     for ref in dict.fromkeys(body.datasets):
         _link(uow, row, _dataset_version(uow, ref, "datasets"))
     summary = {"risk_tier": body.risk_tier, "models": body.models, "datasets": body.datasets}
-    return _audit(uow, "ai_system.create", row, summary)
+    out = _audit(uow, "ai_system.create", row, summary)
+    _first_system_installs_policies(uow)
+    return out
+
+
+def _first_system_installs_policies(uow: UnitOfWork) -> None:
+    """A register without policies would guard nothing: the first system brings the defaults."""
+    from modelward.governance.policies import ensure_default_policies
+    from modelward.governance.tables import Policy
+
+    if uow.session.scalar(select(Policy.id).limit(1)) is None:
+        ensure_default_policies(uow)
 
 
 @operation("GET", BASE, tag="register")
