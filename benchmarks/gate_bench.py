@@ -66,8 +66,10 @@ def _group(rows: int, rate: float) -> dict[str, Any]:
 
 
 def realistic_context() -> dict[str, Any]:
-    metrics = {"accuracy": 0.81, "precision": 0.74, "recall": 0.69, "f1": 0.71,
-               "roc_auc": 0.84, "pr_auc": 0.62, "log_loss": 0.41, "brier": 0.14, "ece": 0.03}  # fmt: skip
+    metrics = {
+        "accuracy": 0.81, "precision": 0.74, "recall": 0.69, "f1": 0.71, "roc_auc": 0.84,
+        "pr_auc": 0.62, "log_loss": 0.41, "brier": 0.14, "ece": 0.03,
+    }  # fmt: skip
     regions = {f"r{i}": {"rows": 400 + i, **metrics} for i in range(12)}
     fairness = {
         col: {
@@ -139,7 +141,12 @@ def end_to_end(calls: int) -> None:
         artifact.write_bytes(b"weights")
         client = modelward.Client(f"sqlite:///{work / 'store.db'}", artifacts=str(work / "a"))
         client.create_model_version("credit", artifact)
-        client.create_system("credit-decisions", risk_tier="high", models=["credit"])
+        client.create_system(
+            "credit-decisions",
+            risk_tier="high",
+            tier_rationale="Scores credit applications of private persons.",
+            models=["credit"],
+        )
         client.apply_policy(policy_document())
         report = client.check_policy("credit/1", to="champion")
         n_rules = sum(1 for r in report.results if r.policy == "bench-gate")

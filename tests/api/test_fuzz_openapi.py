@@ -49,6 +49,9 @@ class Seeded:
     spare_token_id: int
     admin_token_id: int
     admin_token: str
+    request_id: int
+    evaluation_id: str
+    incident_id: int
 
 
 @dataclass(frozen=True)
@@ -80,15 +83,48 @@ def _seed(store: Store, tmp_path: Path) -> Seeded:
     live = client.start_run("credit-risk", tags={"team": "risk"}, capture_environment=False)
     live.log_metrics({"auc": 0.88}, step=0)
     client.log_run_artifact_bytes(live.id, b"w = 0.4\n", "model/weights.txt")
-    return Seeded(live.id, version.digest, spare.id, admin.id, admin.token)
+    governance = _seed_governance(client)
+    return Seeded(live.id, version.digest, spare.id, admin.id, admin.token, *governance)
+
+
+def _seed_governance(client: Client) -> tuple[int, str, int]:
+    """An AI system (which installs the default policies), a promotion request, an
+    evaluation of a small scikit-learn model and an incident."""
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+
+    frame = pd.DataFrame(
+        {"x": [0.1, 0.4, 0.35, 0.8, 0.9, 0.2, 0.7, 0.6], "y": [0, 0, 1, 1, 1, 0, 1, 0]}
+    )
+    client.register_dataset("tiny-holdout", frame)
+    model = LogisticRegression().fit(frame[["x"]], frame["y"])
+    client.create_model_version("tiny", model)
+    system = client.create_system(
+        "credit-risk-scoring", risk_tier="low", datasets=["credit-train/1"], models=["tiny"]
+    )
+    evaluation = client.evaluate("tiny/1", dataset="tiny-holdout", target="y", bootstrap=0)
+    request = client.request_promotion("credit-scorer/1", "candidate")
+    incident = client.report_incident(system.name, title="late labels", severity="low")
+    return request.id, evaluation.id, incident.id
 
 
 def _real_path(path: str, seeded: Seeded) -> dict[str, Any]:
     """Path parameters naming seeded rows, for the operation at ``path``."""
     if path.startswith(("/api/v1/dataset-versions/", "/api/v1/lineage/datasets/")):
         return {"ref": "credit-train/1"}
-    names = {"/api/v1/datasets/": "credit-train", "/api/v1/experiments/": "credit-risk"}
+    names = {
+        "/api/v1/datasets/": "credit-train",
+        "/api/v1/experiments/": "credit-risk",
+        "/api/v1/systems/": "credit-risk-scoring",
+        "/api/v1/policies/": "default-low",
+    }
     return {
+        "request_id": seeded.request_id,
+        "evaluation_id": seeded.evaluation_id,
+        "incident_id": seeded.incident_id,
+        "model": "credit-scorer",
+        "dataset": "credit-train",
+        "version": 1,
         "name": next((n for p, n in names.items() if path.startswith(p)), "credit-scorer"),
         "ref": "credit-scorer@champion",
         "alias": "champion",

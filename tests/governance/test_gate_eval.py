@@ -243,3 +243,43 @@ def test_results_table_shows_outcomes_values_and_details() -> None:
         "quality v1",
     ):
         assert text in out
+
+
+def test_rules_reading_one_map_differently_each_see_what_they_need() -> None:
+    fairness = "evaluations.holdout.fairness"
+    p = policy(
+        ("columns", f"size({fairness}) == 2"),
+        ("parity", f"{fairness}.all(c, {fairness}[c].demographic_parity_ratio >= 0.8)"),
+        ("named", f"{fairness}.exists(c, c == 'sex') && {fairness}.sex.groups == null"),
+        ("whole", f"{fairness} == {{}}"),
+    )
+    ctx = context()
+    ctx["evaluations"]["holdout"]["fairness"]["sex"]["groups"] = None
+    assert [(r.rule, r.outcome) for r in p.evaluate(ctx)] == [
+        ("columns", "pass"),
+        ("parity", "pass"),
+        ("named", "pass"),
+        ("whole", "fail"),
+    ]
+
+
+def test_short_circuit_skips_absent_evidence_and_has_checks_presence() -> None:
+    p = policy(
+        ("first", "approvals.count > 1 || evaluations.validation.rows > 0"),
+        ("ternary", "approvals.count > 1 ? true : evaluations.validation.rows > 0"),
+        ("deep-has", "has(evaluations.validation.rows)"),
+        ("root-has", "has(system.name) || has(explainability.method)"),
+    )
+    assert [(r.rule, r.outcome, r.detail) for r in p.evaluate(context())] == [
+        ("first", "pass", ""),
+        ("ternary", "pass", ""),
+        ("deep-has", "missing", "missing: evaluations.validation.rows"),
+        ("root-has", "fail", ""),
+    ]
+
+
+def test_literal_keys_with_dots_are_read_as_one_key() -> None:
+    ctx = context()
+    ctx["evaluations"]["holdout"]["slices"] = {"region.code": {"N": {"rows": 10}}}
+    r = one(policy(("slice", "evaluations.holdout.slices['region.code'].N.rows == 10")), ctx)
+    assert r.outcome == "pass"

@@ -108,9 +108,16 @@ def explanation(
     if progress is not None:
         progress("explaining", 0.0)
     if use_shap:
-        scoring = f"mean |shap| ({kind})"
-        mean, std = shap_values(model, x, str(kind))
-    else:
+        try:
+            mean, std = shap_values(model, x, str(kind))
+            scoring = f"mean |shap| ({kind})"
+        except Exception as exc:  # shap's own failure modes vary by version and model
+            if method == "shap":
+                raise InvalidInput(
+                    f"SHAP could not explain the model: {exc}", field="method"
+                ) from None
+            use_shap = False
+    if not use_shap:
         scoring = scoring_for(task, n_classes)
         mean, std = permutation(model, x, y, scoring, n_repeats, seed)
     importance = {str(f): _finite(v) for f, v in zip(x.columns, mean, strict=True)}
