@@ -16,12 +16,12 @@ from modelward.errors import Forbidden, InvalidInput, PolicyDenied
 from modelward.governance.approvals import approvals_context, open_request
 from modelward.governance.context import build_context
 from modelward.governance.gate_eval import CompiledPolicy
-from modelward.governance.policies import latest_policies
+from modelward.governance.policies import PolicySnapshot, policy_snapshots
 from modelward.governance.policy_doc import PolicySpec
 from modelward.governance.register import system_for_model
 from modelward.governance.results_table import summary_line
 from modelward.governance.schemas import GateDecisionPublic, GateReport, RuleOutcome
-from modelward.governance.tables import GateDecision, Policy
+from modelward.governance.tables import GateDecision
 from modelward.operations import operation
 from modelward.registry.references import check_alias, resolve_version
 from modelward.registry.tables import ModelVersion
@@ -33,7 +33,7 @@ MIN_JUSTIFICATION = 20
 _compiled: dict[tuple[str, int, str], CompiledPolicy] = {}
 
 
-def _compile(row: Policy) -> CompiledPolicy:
+def _compile(row: PolicySnapshot) -> CompiledPolicy:
     """Compiled once per policy version and process: the hot path never parses CEL."""
     key = (row.name, row.version, row.digest)
     found = _compiled.get(key)
@@ -44,7 +44,7 @@ def _compile(row: Policy) -> CompiledPolicy:
 
 def guarding(
     session: Session, version: ModelVersion, alias: str, system: Any = None
-) -> list[Policy]:
+) -> list[PolicySnapshot]:
     """The enabled policies in force for this version's risk tier and target alias."""
     if system is None:
         system = system_for_model(session, version.model_id)
@@ -52,7 +52,7 @@ def guarding(
         return []
     return [
         p
-        for p in latest_policies(session)
+        for p in policy_snapshots(session)
         if p.enabled
         and system.risk_tier in p.spec["applies_to"]["risk_tiers"]
         and alias in p.spec["applies_to"]["aliases"]

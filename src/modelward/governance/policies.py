@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from modelward.auth.roles import Role
 from modelward.errors import NotFound
@@ -37,8 +40,41 @@ def policy_public(row: Policy) -> PolicyPublic:
     )
 
 
-def latest_policies(session) -> list[Policy]:  # type: ignore[no-untyped-def]
-    """The version in force of every policy name."""
+@dataclass(frozen=True)
+class PolicySnapshot:
+    """What the gate needs of a policy version, safe to share between requests."""
+
+    name: str
+    version: int
+    digest: str
+    spec: dict[str, Any]
+    enabled: bool
+
+
+_in_force: dict[str, tuple[tuple[Any, ...], list[PolicySnapshot]]] = {}
+
+
+def policy_snapshots(session: Session) -> list[PolicySnapshot]:
+    """The version in force of every policy, from a per-store cache.
+
+    Policy versions are immutable rows that are only ever added, so (max id, count) names
+    the set exactly; the gate asks on every guarded alias move and pays one small query.
+    """
+    key = str(session.get_bind().engine.url)
+    marker = tuple(session.execute(select(func.max(Policy.id), func.count(Policy.id))).one())
+    cached = _in_force.get(key)
+    if cached is not None and cached[0] == marker:
+        return cached[1]
+    snapshots = [
+        PolicySnapshot(r.name, r.version, r.digest, r.spec, r.enabled)
+        for r in latest_policies(session)
+    ]
+    _in_force[key] = (marker, snapshots)
+    return snapshots
+
+
+def latest_policies(session: Session) -> list[Policy]:
+    """The version in force of every policy name, as rows."""
     newest = (
         select(Policy.name, func.max(Policy.version).label("v")).group_by(Policy.name).subquery()
     )

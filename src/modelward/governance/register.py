@@ -57,8 +57,11 @@ def get_system_row(session: Session, name: str, field: str = "name") -> AISystem
 
 def system_for_model(session: Session, model_id: int) -> AISystem | None:
     """The AI system a registered model belongs to, if any."""
-    link = session.get(AISystemModel, model_id)
-    return None if link is None else session.get(AISystem, link.system_id)
+    return session.scalar(  # one query: the gate asks on every alias move
+        select(AISystem)
+        .join(AISystemModel, AISystemModel.system_id == AISystem.id)
+        .where(AISystemModel.model_id == model_id)
+    )
 
 
 def open_incident_count(session: Session, system: AISystem) -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from modelward.errors import InvalidInput, NotFound
 from modelward.validation import NAME_PATTERN, NAME_RULE, check_name
@@ -120,13 +120,23 @@ def get_version_row(
     from modelward.registry.tables import ModelVersion
 
     row = session.scalar(
-        select(ModelVersion).where(
-            ModelVersion.model_id == model.id, ModelVersion.version == number
-        )
+        select(ModelVersion)
+        .where(ModelVersion.model_id == model.id, ModelVersion.version == number)
+        .options(*_on_demand())
     )
     if row is None:
         raise NotFound(f"model {model.name!r} has no version {number}", field=field)
     return row
+
+
+def _on_demand() -> tuple[Any, ...]:
+    """Tags and inputs load when first touched: resolving a reference (the gate does it on
+    every alias move) needs neither."""
+    from sqlalchemy.orm import lazyload
+
+    from modelward.registry.tables import ModelVersion
+
+    return (lazyload(ModelVersion.tags), lazyload(ModelVersion.inputs))
 
 
 def resolve_version(session: Session, ref: str | ModelRef, field: str = "ref") -> ModelVersion:
@@ -140,15 +150,21 @@ def resolve_version(session: Session, ref: str | ModelRef, field: str = "ref") -
     if parsed.version is not None:
         return get_version_row(session, model, parsed.version, field)
     if parsed.alias is not None:
-        alias = session.get(ModelAlias, (model.id, parsed.alias))
-        if alias is None:
+        row = session.scalar(
+            select(ModelVersion)
+            .join(ModelAlias, ModelAlias.version_id == ModelVersion.id)
+            .where(ModelAlias.model_id == model.id, ModelAlias.alias == parsed.alias)
+            .options(*_on_demand())
+        )
+        if row is None:
             raise NotFound(f"model {model.name!r} has no alias {parsed.alias!r}", field=field)
-        return alias.version
+        return row
     latest = session.scalar(
         select(ModelVersion)
         .where(ModelVersion.model_id == model.id, ModelVersion.status == "active")
         .order_by(ModelVersion.version.desc())
         .limit(1)
+        .options(*_on_demand())
     )
     if latest is None:
         raise NotFound(f"model {model.name!r} has no active version", field=field)
