@@ -7,8 +7,6 @@ are skipped with that reason; with it set but unreachable they fail.
 from __future__ import annotations
 
 import os
-import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,13 +14,12 @@ from pathlib import Path
 import pytest
 
 from modelward import Client
-from modelward.auth.roles import Principal, Role
 from modelward.client.transport import HttpTransport, LocalTransport
 from modelward.config import StoreLocation
 from modelward.store import Store
+from support import ADMIN, LiveServer
 
 PG_ENV = "MODELWARD_TEST_POSTGRES_URL"
-ADMIN = Principal("test-admin", Role.admin)
 
 
 @pytest.fixture(autouse=True)
@@ -91,34 +88,6 @@ def store(db_url: str, tmp_path: Path) -> Iterator[Store]:
     s.close()
 
 
-class LiveServer:
-    """uvicorn serving the API on a free loopback port, in a background thread."""
-
-    def __init__(self, store: Store, auth: bool = True) -> None:
-        import uvicorn
-
-        from modelward.api.app import create_app
-
-        self.app = create_app(store, auth=auth)
-        config = uvicorn.Config(
-            self.app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + 15
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("test server did not start")
-            time.sleep(0.01)
-        port = self.server.servers[0].sockets[0].getsockname()[1]
-        self.url = f"http://127.0.0.1:{port}"
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-
-
 @pytest.fixture
 def live_server(store: Store) -> Iterator[LiveServer]:
     server = LiveServer(store)
@@ -144,11 +113,6 @@ def server_factory() -> Iterator[Callable[..., LiveServer]]:
 def admin_token(store: Store) -> str:
     local = Client.over(LocalTransport(store, ADMIN))
     return local.create_token("test-admin", role="admin").token
-
-
-def token_for(store: Store, role: str, name: str | None = None) -> str:
-    local = Client.over(LocalTransport(store, ADMIN))
-    return local.create_token(name or f"t-{role}", role=role).token
 
 
 @pytest.fixture(params=["local", "http"])

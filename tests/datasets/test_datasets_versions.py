@@ -11,12 +11,12 @@ import pyarrow.parquet as pq
 import pytest
 
 import modelward as mw
-from conftest import LiveServer, token_for
 from modelward.auth.roles import Principal, Role
 from modelward.client.transport import HttpTransport, LocalTransport
 from modelward.datasets.hashing import schema_of
 from modelward.datasets.profile import profile_dataframe
 from modelward.store import Store
+from support import LiveServer, token_for
 
 
 def applicants(n: int = 120, seed: int = 0) -> pd.DataFrame:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 import modelward as mw
-from conftest import token_for
 from modelward.client.transport import HttpTransport
 from modelward.store import Store
+from support import token_for
 
 
 def _as(live_server, store: Store, role: str) -> mw.Client:

@@ -1,0 +1,47 @@
+"""Helpers shared by test modules (import them from here: every directory's conftest.py is
+imported as the module ``conftest``, so ``from conftest import …`` picks an arbitrary one)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from modelward import Client
+from modelward.auth.roles import Principal, Role
+from modelward.client.transport import LocalTransport
+from modelward.store import Store
+
+ADMIN = Principal("test-admin", Role.admin)
+
+
+class LiveServer:
+    """uvicorn serving the API on a free loopback port, in a background thread."""
+
+    def __init__(self, store: Store, auth: bool = True) -> None:
+        import uvicorn
+
+        from modelward.api.app import create_app
+
+        self.app = create_app(store, auth=auth)
+        config = uvicorn.Config(
+            self.app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 15
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("test server did not start")
+            time.sleep(0.01)
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+def token_for(store: Store, role: str, name: str | None = None) -> str:
+    local = Client.over(LocalTransport(store, ADMIN))
+    return local.create_token(name or f"t-{role}", role=role).token
