@@ -8,6 +8,7 @@ from modelward.auth.roles import Principal, Role
 from modelward.client.audit import AuditAPI
 from modelward.client.base import ClientBase
 from modelward.client.datasets import DatasetsAPI
+from modelward.client.endpoints import EndpointsAPI
 from modelward.client.evaluation import EvaluationAPI
 from modelward.client.governance import GovernanceAPI
 from modelward.client.register import RegisterAPI
@@ -25,6 +26,7 @@ class Client(
     EvaluationAPI,
     GovernanceAPI,
     RegisterAPI,
+    EndpointsAPI,
     AuditAPI,
     TokensAPI,
     ClientBase,
