@@ -34,6 +34,8 @@ class Operation:
     status_code: int
     tag: str
     long: bool = False
+    # False when an answer can change without a write (e.g. an approval expiring).
+    cacheable: bool = True
     hints: dict[str, Any] = field(default_factory=dict)
 
     @functools.cached_property
@@ -74,6 +76,7 @@ def operation(
     status_code: int = 200,
     tag: str = "",
     long: bool = False,
+    cacheable: bool = True,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a service function as an operation of every transport.
 
@@ -96,6 +99,7 @@ def operation(
             status_code=status_code,
             tag=tag or fn.__module__.split(".")[1],
             long=long,
+            cacheable=cacheable,
             hints=typing.get_type_hints(fn),
         )
         return fn

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import zipfile
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from modelward.audit.chain import GENESIS, canonical_json, event_hash, state_digest
-from modelward.audit.checkpoint import generate_private_key_pem, public_key_hex, sign
+from modelward.audit.checkpoint import generate_private_key_pem, sign
 from modelward.auth.roles import Principal, Role
 from modelward.client import Client
 from modelward.client.transport import LocalTransport
@@ -58,11 +59,26 @@ def chain(start: int, states: list[tuple[str, str, Any]], prev: str) -> list[dic
     return events
 
 
+def evidence_files() -> dict[str, bytes]:
+    return {
+        "card.md": b"# Model card: credit version 3\n",
+        "card.json": json.dumps(CARD).encode(),
+        "evaluations/ab12.json": json.dumps(EVALUATION, indent=2).encode(),
+    }
+
+
+def file_list() -> dict[str, Any]:
+    """What the export event records: every evidence file's SHA-256."""
+    hashes = {n: hashlib.sha256(d).hexdigest() for n, d in evidence_files().items()}
+    return {"model": "credit", "version": 3, "files": hashes}
+
+
 STATES = [
     ("model.version.create", "credit/3", {"model": "credit", "version": 3}),
     ("experiment.create", "other", {"name": "unrelated"}),  # another entity inside the range
     ("evaluation.create", "ab12", EVALUATION),
     ("card.update", "credit/3", CARD),
+    ("compliance_pack.export", "credit/3", file_list()),
 ]
 
 
@@ -79,14 +95,14 @@ def checkpoint_for(events: list[dict[str, Any]], key: Any, public: str) -> dict[
 
 
 def files() -> dict[str, bytes]:
-    return {
-        "card.md": b"# Model card: credit version 3\n",
-        "card.json": json.dumps(CARD).encode(),
-        "evaluations/ab12.json": json.dumps(EVALUATION, indent=2).encode(),
-    }
+    return {**evidence_files(), "pack_files.json": json.dumps(file_list()).encode()}
 
 
-BINDINGS = [{"file": "evaluations/ab12.json", "seq": 12}, {"file": "card.json", "seq": 13}]
+BINDINGS = [
+    {"file": "evaluations/ab12.json", "seq": 12},
+    {"file": "card.json", "seq": 13},
+    {"file": "pack_files.json", "seq": 14},
+]
 META = {
     "model": "credit",
     "version": 3,
@@ -103,7 +119,7 @@ def signer() -> tuple[Any, str]:
 
 @pytest.fixture
 def pack(tmp_path: Path, signer: tuple[Any, str]) -> Path:
-    """A pack over events 10..13, which continue a trail that began before them."""
+    """A pack over events 10..14, which continue a trail that began before them."""
     key, public = signer
     events = chain(10, STATES, prev="f0" * 32)
     path = tmp_path / "credit-v3.zip"
@@ -133,8 +149,6 @@ def rewrite(path: Path, changes: dict[str, bytes | None], rehash: bool = True) -
         else:
             content[name] = data
     if rehash:
-        import hashlib
-
         manifest = json.loads(content["manifest.json"])
         manifest["files"] = {
             n: hashlib.sha256(d).hexdigest() for n, d in content.items() if n != "manifest.json"
@@ -166,8 +180,15 @@ def failed(report: PackReport) -> list[str]:
 def test_a_good_pack_verifies_under_the_auditors_key(pack: Path, signer: tuple[Any, str]) -> None:
     report = verify_pack(pack, public_key=signer[1])
     assert report.ok, report.checks
-    assert [c.name for c in report.checks] == ["manifest", "chain", "checkpoint", "bindings"]
-    assert (report.first_seq, report.last_seq, report.key_source) == (10, 13, "given")
+    assert [c.name for c in report.checks] == [
+        "manifest",
+        "chain",
+        "checkpoint",
+        "bindings",
+        "files",
+    ]
+    assert (report.first_seq, report.last_seq, report.key_source) == (10, 14, "given")
+    assert check(report, "files") == (True, "3 files are the ones recorded at export")
     manifest = json.loads(members(pack)["manifest.json"])
     assert manifest["format"] == FORMAT and manifest["model"] == "credit"
     assert set(manifest["files"]) == set(members(pack)) - {"manifest.json"}
@@ -223,21 +244,83 @@ def test_an_edited_evidence_file_fails_the_manifest_then_its_binding(pack: Path)
     forged = json.dumps({**EVALUATION, "metrics": {"roc_auc": 0.95}}).encode()
     rewrite(pack, {"evaluations/ab12.json": forged}, rehash=False)
     report = verify_pack(pack)
-    assert failed(report) == ["manifest", "bindings"]
+    assert failed(report) == ["manifest", "bindings", "files"]
     assert "evaluations/ab12.json" in check(report, "manifest")[1]
 
     rewrite(pack, {}, rehash=True)
     report = verify_pack(pack)
-    assert failed(report) == ["bindings"]
+    assert failed(report) == ["bindings", "files"]
     ok, detail = check(report, "bindings")
     assert "evaluations/ab12.json" in detail and "event 12" in detail
+    assert "evaluations/ab12.json" in check(report, "files")[1]
 
 
-def test_reformatting_an_evidence_file_keeps_its_binding(pack: Path) -> None:
+def test_reformatting_an_evidence_file_keeps_its_binding_but_not_its_exported_bytes(
+    pack: Path,
+) -> None:
     # A binding is over the JSON value, not its bytes: whitespace and key order do not matter.
+    # The file list recorded at export is over the bytes, so the reformatted file is still
+    # not the one that was exported.
     value = dict(reversed(list(EVALUATION.items())))
     rewrite(pack, {"evaluations/ab12.json": json.dumps(value, indent=4).encode()})
-    assert verify_pack(pack).ok
+    report = verify_pack(pack)
+    assert check(report, "bindings")[0]
+    assert failed(report) == ["files"]
+    assert "evaluations/ab12.json differs" in check(report, "files")[1]
+
+
+def test_an_edited_derived_file_fails_the_exported_file_list(pack: Path) -> None:
+    # card.md is rendered, not recorded by an event of its own: only the export event's file
+    # list, under the signed checkpoint, holds it to what was exported.
+    forged = b"# Model card: credit version 3\nNo known limitations.\n"
+    rewrite(pack, {"card.md": forged})
+    report = verify_pack(pack)
+    assert failed(report) == ["files"]
+    assert check(report, "files")[1].startswith("card.md differs")
+
+    # Re-listing the forged hash breaks the file list's binding to the export event instead.
+    listed = file_list()
+    listed["files"]["card.md"] = hashlib.sha256(forged).hexdigest()
+    rewrite(pack, {"pack_files.json": json.dumps(listed).encode()})
+    report = verify_pack(pack)
+    assert failed(report) == ["bindings"]
+    ok, detail = check(report, "bindings")
+    assert "pack_files.json" in detail and "event 14" in detail
+
+
+def test_an_added_file_in_a_rehashed_manifest_fails_the_file_list(pack: Path) -> None:
+    rewrite(pack, {"evaluations/zz99.json": json.dumps(EVALUATION).encode()})
+    report = verify_pack(pack)
+    assert failed(report) == ["files"]
+    detail = check(report, "files")[1]
+    assert "evaluations/zz99.json" in detail and "not in the exported file list" in detail
+
+
+def test_a_missing_evidence_file_fails_the_file_list(pack: Path) -> None:
+    rewrite(pack, {"card.md": None})
+    report = verify_pack(pack)
+    assert failed(report) == ["files"]
+    assert "card.md" in check(report, "files")[1] and "missing" in check(report, "files")[1]
+
+
+def test_an_unbound_file_list_fails(tmp_path: Path, pack: Path, signer: tuple[Any, str]) -> None:
+    events = chain(10, STATES, prev="f0" * 32)
+    path = tmp_path / "unbound.zip"
+    unbound = [b for b in BINDINGS if b["file"] != "pack_files.json"]
+    cp = checkpoint_for(events, *signer)
+    write_pack(path, meta=META, files=files(), events=events, checkpoint=cp, bindings=unbound)
+    report = verify_pack(path, public_key=signer[1])
+    assert failed(report) == ["files"]
+    assert (
+        check(report, "files")[1]
+        == "pack_files.json is not bound to a compliance_pack.export event"
+    )
+
+    # Nor can a forger drop the binding from a good pack and re-hash the manifest.
+    rewrite(pack, {"audit/bindings.json": json.dumps(unbound).encode()})
+    report = verify_pack(pack, public_key=signer[1])
+    assert failed(report) == ["files"]
+    assert "not bound" in check(report, "files")[1]
 
 
 def test_an_added_file_is_caught_by_the_manifest(pack: Path) -> None:
@@ -280,7 +363,7 @@ def test_a_wrong_public_key_fails(pack: Path) -> None:
 def test_a_pack_without_checkpoint_is_not_verified(tmp_path: Path) -> None:
     events = chain(1, STATES, prev=GENESIS)
     path = tmp_path / "p.zip"
-    bindings = [{"file": "evaluations/ab12.json", "seq": 3}]
+    bindings = [{"file": "evaluations/ab12.json", "seq": 3}, {"file": "pack_files.json", "seq": 5}]
     write_pack(path, meta=META, files=files(), events=events, checkpoint=None, bindings=bindings)
     report = verify_pack(path)
     assert failed(report) == ["checkpoint"]
@@ -303,9 +386,11 @@ def test_a_damaged_pack_gives_a_report_not_an_exception(tmp_path: Path) -> None:
         zf.writestr("audit/events.jsonl", b"not json\n")
         zf.writestr("audit/bindings.json", b"{")
     report = verify_pack(path)
-    assert not report.ok and failed(report) == ["manifest", "chain", "checkpoint", "bindings"]
+    assert not report.ok
+    assert failed(report) == ["manifest", "chain", "checkpoint", "bindings", "files"]
     assert "manifest.json is missing" in check(report, "manifest")[1]
     assert "line 1" in check(report, "chain")[1]
+    assert "pack_files.json is missing" in check(report, "files")[1]
 
 
 def test_unreadable_inputs_are_invalid_input(tmp_path: Path, pack: Path) -> None:
@@ -359,21 +444,43 @@ def test_write_refuses_bad_paths_and_dangling_bindings(
 
 def test_events_read_from_a_real_store_verify(tmp_path: Path, sqlite_url: str) -> None:
     store = Store(StoreLocation(sqlite_url, str(tmp_path / "artifacts")))
+    pem, public = generate_private_key_pem()
+    (tmp_path / "signing.pem").write_bytes(pem)
+    (tmp_path / "weights.bin").write_bytes(b"\x00\x01")
+    exported = tmp_path / "exported.zip"
     try:
         client = Client.over(LocalTransport(store, Principal("test-admin", Role.admin)))
-        for i in range(4):
+        version = client.create_model_version("credit", tmp_path / "weights.bin", flavor="files")
+        for i in range(3):  # other entities' events inside the pack's range
             client.create_experiment(f"exp-{i}", description=f"experiment {i}")
+        client.export_pack(version, exported, sign_with=tmp_path / "signing.pem")
+        first = events_of(exported)[0]["seq"]
         with store.engine.connect() as conn:
-            rows = conn.execute(text("SELECT * FROM audit_events WHERE seq >= 2 ORDER BY seq"))
+            query = text("SELECT * FROM audit_checkpoints ORDER BY seq DESC LIMIT 1")
+            cp = dict(conn.execute(query).one()._mapping)  # the signature as bytes
+            query = text("SELECT * FROM audit_events WHERE seq BETWEEN :a AND :b ORDER BY seq")
+            rows = conn.execute(query, {"a": first, "b": cp["seq"]})
             events = [dict(r._mapping) for r in rows]
     finally:
         store.close()
-    assert len(events) >= 3
-    key, public = _key()
-    path = tmp_path / "store.zip"
-    cp = checkpoint_for(events, key, public)
-    cp["signature"] = bytes.fromhex(cp["signature"])  # as the checkpoint table holds it
-    write_pack(path, meta=META, files={}, events=events, checkpoint=cp, bindings=[])
-    report = verify_pack(path, public_key=public_key_hex(key))
+    report = verify_pack(exported, public_key=public)
     assert report.ok, report.checks
-    assert (report.first_seq, report.last_seq) == (2, events[-1]["seq"])
+    assert events[-1]["action"] == "compliance_pack.export"
+    assert report.last_seq == events[-1]["seq"] == cp["seq"]
+
+    # The same pack rebuilt straight from the store's rows verifies too.
+    content = members(exported)
+    reserved = {"manifest.json", "audit/events.jsonl", "audit/checkpoint.json"}
+    path = tmp_path / "store.zip"
+    write_pack(
+        path,
+        meta=json.loads(content["manifest.json"]),
+        files={n: d for n, d in content.items() if n not in reserved | {"audit/bindings.json"}},
+        events=events,
+        checkpoint=cp,
+        bindings=json.loads(content["audit/bindings.json"]),
+    )
+    report = verify_pack(path, public_key=public)
+    assert report.ok, report.checks
+    assert (report.first_seq, report.last_seq) == (first, events[-1]["seq"])
+    assert content["pack_files.json"] == members(path)["pack_files.json"]

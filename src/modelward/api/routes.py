@@ -55,7 +55,7 @@ def _answer(
     adapter = op.adapter
     # The audit verbs read the chain itself: an edit made behind modelward's back moves
     # no head, and verify must still see it.
-    if op.write or cache is None or adapter is None or op.tag == "audit":
+    if op.write or cache is None or adapter is None or op.tag == "audit" or not op.cacheable:
         result = run_operation(store, principal, op, kwargs)
         return None if adapter is None else adapter.dump_json(result)
     principal.require(op.role, op.name.replace("_", " "))

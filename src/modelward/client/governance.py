@@ -119,25 +119,37 @@ class GovernanceAPI(ClientBase):
         so every event in the pack is covered by a fresh signature; otherwise the newest stored
         checkpoint covering the version's events is used (or ``checkpoint_id``).
         """
-        from modelward.governance.pack_format import write_pack
+        import hashlib
+        import json
 
-        if sign_with is not None:
+        from modelward.governance.pack import PackRecord
+        from modelward.governance.pack_format import FILE_LIST, write_pack
+
+        ref = _ref(ref)
+        evidence = self._call("pack_evidence", ref=ref)
+        files = {name: text.encode("utf-8") for name, text in evidence.files.items()}
+        hashes = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
+        recorded = self._call("record_pack_export", ref=ref, body=PackRecord(files=hashes))
+        files[FILE_LIST] = json.dumps(recorded.state, indent=2, sort_keys=True).encode()
+        if sign_with is not None:  # after the export event, so the signature covers it
             checkpoint_id = self.create_audit_checkpoint(sign_with).id  # type: ignore[attr-defined]
-        contents = self._call("pack_contents", ref=_ref(ref), checkpoint_id=checkpoint_id)
+        proof = self._call(
+            "pack_proof", ref=ref, export_seq=recorded.seq, checkpoint_id=checkpoint_id
+        )
         write_pack(
             path,
-            meta=contents.meta,
-            files={name: text.encode("utf-8") for name, text in contents.files.items()},
-            events=contents.events,
-            checkpoint=contents.checkpoint,
-            bindings=contents.bindings,
+            meta={**evidence.meta, **proof.meta},
+            files=files,
+            events=proof.events,
+            checkpoint=proof.checkpoint,
+            bindings=proof.bindings,
         )
         return {
             "path": str(path),
-            "files": len(contents.files),
-            "events": len(contents.events),
-            "bound": len(contents.bindings),
-            "checkpoint_seq": contents.checkpoint["seq"] if contents.checkpoint else None,
+            "files": len(files),
+            "events": len(proof.events),
+            "bound": len(proof.bindings),
+            "checkpoint_seq": proof.checkpoint["seq"] if proof.checkpoint else None,
         }
 
 

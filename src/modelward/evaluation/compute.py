@@ -36,12 +36,16 @@ def run_evaluation(
     slice_by: Sequence[str] = (),
     sensitive: Sequence[str] = (),
     against: Any = None,
+    against_features: list[str] | None = None,
     bootstrap: int = 1000,
     seed: int = 0,
     threshold: float = 0.5,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Score ``model`` (and ``against``, the champion) once and derive every result from that.
+
+    ``features`` and ``against_features`` are each model's input columns (its signature); a
+    champion fitted on other columns than the candidate is scored on its own.
 
     ``progress(phase, fraction)`` receives the overall fraction done (0..1) as each phase
     ("scoring", "metrics", "slices", "fairness", "bootstrap") starts and ends.
@@ -59,7 +63,9 @@ def run_evaluation(
     )  # fmt: skip
     champion = None
     if against is not None:
-        champion = _score_champion(against, frame, target, features, candidate, threshold, report)
+        champion = _score_champion(
+            against, frame, target, against_features, candidate, threshold, report
+        )
     report("metrics", 0.0)
     found, undefined = _task_metrics(candidate)
     report("slices", 0.0)
@@ -187,7 +193,7 @@ def _score_champion(
     threshold: float,
     report: Callable[[str, float], None],
 ) -> Scored:
-    # The champion may have been fitted on other columns; it gets its own.
+    # The champion may have been fitted on other columns: ``features`` are its own.
     columns = scoring.resolve_features(against, frame, target, features)
     champion = scoring.score(
         against, frame[columns], frame[target], candidate.task, threshold=threshold,

@@ -15,7 +15,11 @@ MAX_COLUMNS_LISTED = 50
 class EvaluationRequest(BaseModel):
     dataset: Text = Field(description="dataset version: name, name@latest or name/3")
     target: Key = Field(description="the column holding the true label or value")
-    name: Name = Field(default="holdout", description="what policies call it: evaluations.<name>")
+    name: Name = Field(
+        default="holdout",
+        max_length=64,
+        description="what policies call it: evaluations.<name>",
+    )
     against: Text | None = Field(
         default=None,
         description="compare with another version: an alias of the same model (champion) "

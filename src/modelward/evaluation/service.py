@@ -116,6 +116,8 @@ def evaluate_version(uow: UnitOfWork, ref: str, body: EvaluationRequest) -> Eval
         dataset,
         {"target": [body.target], "slice_by": body.slice_by, "sensitive": body.sensitive},
     )
+    if champion is not None:
+        check_fits(frame, champion, dataset, {})
     results = run_evaluation(
         load_model(uow, version),
         frame,
@@ -125,6 +127,7 @@ def evaluate_version(uow: UnitOfWork, ref: str, body: EvaluationRequest) -> Eval
         slice_by=body.slice_by,
         sensitive=body.sensitive,
         against=load_model(uow, champion) if champion is not None else None,
+        against_features=signature_features(champion) if champion is not None else None,
         bootstrap=body.bootstrap,
         seed=body.seed,
         threshold=body.threshold,

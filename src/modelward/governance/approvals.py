@@ -199,8 +199,8 @@ def _decide(
             expires_at=row.expires_at,
         )
     )
-    if decision == "reject":
-        row.status, row.closed_at = "rejected", now
+    # A rejection keeps the request open, so the gate sees it (approvals.rejections) and
+    # says why the promotion is blocked; a new request starts over.
     return record(uow, f"promotion.{decision}", row, approver=uow.actor)
 
 
@@ -241,7 +241,8 @@ def approve_promotion(uow: UnitOfWork, request_id: int, body: DecisionCreate) ->
 
 @operation("POST", "/api/v1/promotions/{request_id}/reject", role=Role.approver)
 def reject_promotion(uow: UnitOfWork, request_id: int, body: DecisionCreate) -> PromotionPublic:
-    """Reject a promotion request; it closes, and a new request is needed."""
+    """Reject a promotion request: it stays on record and the gate sees the rejection
+    (``approvals.rejections``); after addressing it, open a new request."""
     return _decide(uow, request_id, body, "reject")
 
 

@@ -101,7 +101,7 @@ def _presence_evidence(
     The full evidence (profiles, lineage, run) costs tens of queries; the gate only needs to
     know whether each part is there, and the same ``build_card`` then scores it.
     """
-    inputs = [i.role for i in row.inputs]
+    inputs = [i.role for i in row.inputs if i.role == "training"]
     return {
         "version": {**context["version"], "signature": row.signature},
         "system": context.get("system"),

@@ -60,6 +60,8 @@ def card_evidence(uow: UnitOfWork, row: ModelVersion) -> dict[str, Any]:
     lineage = get_version_lineage(uow, public.ref)
     training = []
     for used in public.inputs:
+        if used.role != "training":  # a holdout is evaluation data, not training data
+            continue
         dv = session.scalar(
             select(DatasetVersion).where(DatasetVersion.content_hash == used.content_hash)
         )

@@ -92,7 +92,8 @@ def evaluate(
     )
 
 
-@operation("GET", "/api/v1/model-versions/{ref:path}/gate")
+# Not cached: approvals expire and "now" moves without any write.
+@operation("GET", "/api/v1/model-versions/{ref:path}/gate", cacheable=False)
 def check_policy(uow: UnitOfWork, ref: str, to: str, context: bool = False) -> GateReport:
     """Every rule guarding a move of ``ref`` to alias ``to``: outcome, values seen, message."""
     check_alias(to, "to")
@@ -151,7 +152,7 @@ def enforce(
         outcome=outcome,
         policy_versions=report.policies,
         results=[r.model_dump(mode="json") for r in report.results],
-        justification=override or "",
+        justification=(override or "") if outcome == "override" else "",
         request_id=request.id if request is not None else None,
         decided_by=uow.actor,
         decided_at=stored_now(),

@@ -16,13 +16,14 @@ from sqlalchemy import and_, or_, select
 
 from modelward.audit.chain import state_digest
 from modelward.audit.tables import AuditCheckpoint, AuditEvent
-from modelward.errors import NotFound
+from modelward.errors import InvalidInput, NotFound
 from modelward.evaluation.service import evaluation_public, explanation_public
 from modelward.evaluation.tables import Evaluation, Explanation
 from modelward.governance.approvals import promotion_public
 from modelward.governance.card_service import card_public
 from modelward.governance.evidence import latest_card
 from modelward.governance.gate import decision_public, evaluate
+from modelward.governance.pack_format import FILE_LIST
 from modelward.governance.policies import policy_public
 from modelward.governance.register import system_for_model, system_public
 from modelward.governance.tables import GateDecision, Policy, PromotionRequest
@@ -160,37 +161,92 @@ def _relevant(session: Any, entities: set[tuple[str, str]], model: str) -> list[
     )
 
 
-@operation("GET", "/api/v1/model-versions/{ref:path}/pack")
-def pack_contents(uow: UnitOfWork, ref: str, checkpoint_id: int | None = None) -> PackContents:
-    """Everything a compliance pack of ``ref`` holds, up to a signed checkpoint."""
-    session = uow.session
-    version = resolve_version(session, ref)
+class PackEvidence(BaseModel):
+    meta: dict[str, Any]
+    files: dict[str, str] = Field(description="path in the pack -> UTF-8 text")
+
+
+class PackRecord(BaseModel):
+    files: dict[str, str] = Field(
+        max_length=10_000, description="path in the pack -> SHA-256 of its bytes"
+    )
+
+
+class PackRecorded(BaseModel):
+    seq: int
+    state: dict[str, Any] = Field(description="exactly what the export event recorded")
+
+
+@operation("GET", "/api/v1/model-versions/{ref:path}/pack/evidence")
+def pack_evidence(uow: UnitOfWork, ref: str) -> PackEvidence:
+    """Step 1 of an export: the evidence files of a compliance pack of ``ref``."""
+    version = resolve_version(uow.session, ref)
     g = _Gather()
-    relevant = _relevant(session, _evidence(uow, version, g), version.model.name)
-    last_relevant = relevant[-1].seq if relevant else 0
-    checkpoint = _checkpoint(session, checkpoint_id, last_relevant)
-    through = (
-        checkpoint.seq
-        if checkpoint is not None
-        else session.scalar(select(AuditEvent.seq).order_by(AuditEvent.seq.desc()).limit(1)) or 0
-    )
-    first = relevant[0].seq if relevant else through
-    events = session.scalars(
-        select(AuditEvent)
-        .where(AuditEvent.seq >= first, AuditEvent.seq <= through)
-        .order_by(AuditEvent.seq)
-    )
-    event_rows = [_event_dict(e) for e in events]
-    bindings = _bindings(g, relevant, through)
+    _evidence(uow, version, g)
     meta = {
         "model": version.model.name,
         "version": version.version,
         "digest": version.digest,
         "created_at": stored_now().isoformat(),
         "created_by": uow.actor,
-        "relevant_seqs": [e.seq for e in relevant if e.seq <= through],
-        "unbound_files": sorted(set(g.bound) - {b["file"] for b in bindings}),
     }
+    return PackEvidence(meta=meta, files=g.files)
+
+
+@operation("POST", "/api/v1/model-versions/{ref:path}/pack/record", status_code=201)
+def record_pack_export(uow: UnitOfWork, ref: str, body: PackRecord) -> PackRecorded:
+    """Step 2: record the exported files' hashes as an audit event, under the next checkpoint."""
+    from modelward.registry.writing import lock_writes
+
+    lock_writes(uow)
+    version = resolve_version(uow.session, ref)
+    bad = [p for p, h in body.files.items() if len(h) != 64 or not _is_hex(h)]
+    if bad:
+        raise InvalidInput(f"files.{bad[0]}: expected a SHA-256 as 64 hex digits", field="files")
+    state = {
+        "model": version.model.name,
+        "version": version.version,
+        "digest": version.digest,
+        "files": dict(sorted(body.files.items())),
+    }
+    event = uow.audit(
+        "compliance_pack.export",
+        "compliance_pack",
+        f"{version.model.name}/{version.version}",
+        state,
+        {"ref": f"{version.model.name}/{version.version}", "files": len(body.files)},
+    )
+    return PackRecorded(seq=event.seq, state=state)
+
+
+def _is_hex(text: str) -> bool:
+    return all(c in "0123456789abcdef" for c in text)
+
+
+@operation("GET", "/api/v1/model-versions/{ref:path}/pack/proof")
+def pack_proof(
+    uow: UnitOfWork, ref: str, export_seq: int, checkpoint_id: int | None = None
+) -> PackContents:
+    """Step 3: the audit events from the first concerning ``ref`` through a checkpoint, the
+    checkpoint, and which event recorded each bound evidence file."""
+    session = uow.session
+    version = resolve_version(session, ref)
+    g = _Gather()
+    entities = _evidence(uow, version, g)
+    entities.add(("compliance_pack", f"{version.model.name}/{version.version}"))
+    relevant = [e for e in _relevant(session, entities, version.model.name) if e.seq <= export_seq]
+    if not relevant or relevant[-1].seq != export_seq:
+        raise NotFound(f"no pack export of {ref} at seq {export_seq}", field="export_seq")
+    checkpoint = _checkpoint(session, checkpoint_id, export_seq)
+    through = checkpoint.seq if checkpoint is not None else export_seq
+    first = relevant[0].seq
+    events = session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.seq >= first, AuditEvent.seq <= through)
+        .order_by(AuditEvent.seq)
+    )
+    bindings = _bindings(g, relevant, through)
+    bindings.append({"file": FILE_LIST, "seq": export_seq})
     cp = None
     if checkpoint is not None:
         cp = {
@@ -201,9 +257,11 @@ def pack_contents(uow: UnitOfWork, ref: str, checkpoint_id: int | None = None) -
             "public_key": checkpoint.public_key,
             "signature": checkpoint.signature.hex(),
         }
+    meta = {"relevant_seqs": [e.seq for e in relevant]}
     return PackContents(
-        meta=meta, files=g.files, events=event_rows, checkpoint=cp, bindings=bindings
-    )
+        meta=meta, files={}, events=[_event_dict(e) for e in events], checkpoint=cp,
+        bindings=sorted(bindings, key=lambda b: b["file"]),
+    )  # fmt: skip
 
 
 def _checkpoint(

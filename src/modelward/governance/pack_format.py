@@ -42,6 +42,9 @@ MANIFEST = "manifest.json"
 EVENTS = "audit/events.jsonl"
 CHECKPOINT = "audit/checkpoint.json"
 BINDINGS = "audit/bindings.json"
+# Every evidence file's SHA-256, recorded as an audit event when the pack was exported, so
+# the signed chain covers the derived files (card, lineage, ...) too, not only the manifest.
+FILE_LIST = "pack_files.json"
 RESERVED = (MANIFEST, EVENTS, CHECKPOINT, BINDINGS)
 
 EVENT_FIELDS = (
@@ -235,7 +238,13 @@ def verify_pack(path: str | Path, public_key: str | None = None) -> PackReport:
 
     events, chain = _check_chain(pack)
     checkpoint, key_source = _check_checkpoint(pack, events, key)
-    checks = [_check_manifest(pack), chain, checkpoint, _check_bindings_of(pack, events)]
+    checks = [
+        _check_manifest(pack),
+        chain,
+        checkpoint,
+        _check_bindings_of(pack, events),
+        _check_file_list(pack, events),
+    ]
     return PackReport(
         ok=all(c.ok for c in checks),
         checks=checks,
@@ -243,6 +252,45 @@ def verify_pack(path: str | Path, public_key: str | None = None) -> PackReport:
         last_seq=events[-1]["seq"] if events else None,
         key_source=key_source,
     )
+
+
+def _check_file_list(pack: _Pack, events: list[dict[str, Any]]) -> PackCheck:
+    """Every evidence file is the one whose hash the export event recorded.
+
+    The file list is itself bound to its event (see bindings), and that event lies under the
+    signed checkpoint, so no file can be changed without breaking a signature.
+    """
+
+    def fail(detail: str) -> PackCheck:
+        return PackCheck("files", False, detail)
+
+    try:
+        recorded = pack.json(FILE_LIST)
+        bindings = pack.json(BINDINGS)
+    except ValueError as exc:
+        return fail(str(exc))
+    listed = recorded.get("files") if isinstance(recorded, dict) else None
+    if not isinstance(listed, dict):
+        return fail(f"{FILE_LIST} has no files table")
+    bound = [b for b in bindings if isinstance(b, dict)] if isinstance(bindings, list) else []
+    seqs = {b.get("seq") for b in bound if b.get("file") == FILE_LIST}
+    exports = {e["seq"] for e in events if e.get("action") == "compliance_pack.export"}
+    if not seqs & exports:
+        return fail(f"{FILE_LIST} is not bound to a compliance_pack.export event")
+    manifest = pack.json(MANIFEST) if MANIFEST in pack.data else {}
+    for key in ("model", "version"):
+        if isinstance(manifest, dict) and recorded.get(key) != manifest.get(key):
+            return fail(f"{FILE_LIST} records {key} {recorded.get(key)!r}, the manifest says "
+                        f"{manifest.get(key)!r}")  # fmt: skip
+    present = set(pack.data) - set(RESERVED) - {FILE_LIST}
+    for name in sorted(present | set(listed)):
+        if name not in listed:
+            return fail(f"{name} is in the pack but not in the exported file list")
+        if name not in pack.data:
+            return fail(f"{name} is in the exported file list but missing from the pack")
+        if _sha256(pack.data[name]) != listed[name]:
+            return fail(f"{name} differs from the file recorded at export (edited)")
+    return PackCheck("files", True, f"{len(listed)} files are the ones recorded at export")
 
 
 def _check_manifest(pack: _Pack) -> PackCheck:

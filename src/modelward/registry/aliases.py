@@ -38,6 +38,21 @@ def _record_move(uow: UnitOfWork, model: RegisteredModel, alias: str, version: i
     )
 
 
+def _check_unguarded_removal(uow: UnitOfWork, row: ModelAlias) -> None:
+    """Taking a model out of a guarded alias (production) is an approver's decision."""
+    from modelward.auth.roles import Role
+    from modelward.errors import Forbidden
+    from modelward.governance.gate import guarding
+
+    if uow.principal.role >= Role.approver:
+        return
+    if guarding(uow.session, row.version, row.alias):
+        raise Forbidden(
+            f"alias {row.alias!r} is guarded by policy: removing it needs the approver role",
+            field="alias",
+        )
+
+
 def _state(model: str, alias: str, before: int | None, after: int | None) -> dict[str, object]:
     return {"model": model, "alias": alias, "from_version": before, "to_version": after}
 
@@ -97,6 +112,7 @@ def delete_alias(uow: UnitOfWork, name: str, alias: str) -> AliasPublic:
     row = uow.session.get(ModelAlias, (model.id, alias))
     if row is None:
         raise NotFound(f"model {name!r} has no alias {alias!r}", field="alias")
+    _check_unguarded_removal(uow, row)
     out = _public(model, row)
     uow.session.delete(row)
     model.updated_at = stored_now()
