@@ -19,6 +19,7 @@ app = typer.Typer(
 
 def _register() -> None:
     from modelward.cli import (
+        alerts,
         audit,
         card,
         datasets,
@@ -49,6 +50,7 @@ def _register() -> None:
         card,
         export,
         deploy,
+        alerts,
         audit,
         tokens,
         db,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from modelward.auth.roles import Principal, Role
+from modelward.client.alerts import AlertsAPI
 from modelward.client.audit import AuditAPI
 from modelward.client.base import ClientBase
 from modelward.client.datasets import DatasetsAPI
@@ -27,6 +28,7 @@ class Client(
     GovernanceAPI,
     RegisterAPI,
     EndpointsAPI,
+    AlertsAPI,
     AuditAPI,
     TokensAPI,
     ClientBase,

@@ -21,6 +21,7 @@ from modelward.governance.evidence import (
     newest_explanation,
 )
 from modelward.governance.register import system_context
+from modelward.monitoring.health import monitoring_context
 from modelward.registry.tables import ModelAlias, ModelVersion
 from modelward.uow import UnitOfWork
 
@@ -153,7 +154,7 @@ def build_context(
         "target": target_context(uow, row, alias),
         "evaluations": {name: evaluation_context(uow, ev) for name, ev in evaluations.items()},
         "approvals": approvals,
-        "monitoring": {},
+        "monitoring": monitoring_context(session, row.id),
     }
     if system is not None:
         context["system"] = system_context(session, system)
