@@ -160,7 +160,7 @@ def test_demo_serves_the_api_with_a_fresh_admin_token_until_interrupted() -> Non
             except httpx.TransportError:
                 assert time.monotonic() < deadline and proc.poll() is None, out
                 time.sleep(0.1)
-        assert resp.status_code == 200 and resp.json()["aliases"] == ["champion"]
+        assert resp.status_code == 200 and resp.json()["aliases"] == ["candidate", "champion"]
         assert httpx.get(f"{base}/whoami", headers=auth).json()["role"] == "admin"
         assert httpx.get(f"{base}/model-versions/{MODEL}@champion").status_code == 401
         proc.send_signal(signal.SIGINT)

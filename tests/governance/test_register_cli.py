@@ -24,6 +24,19 @@ def modelward(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*CLI, *args], env=env, capture_output=True, text=True, timeout=120)
 
 
+# A policy already in the store keeps the shipped defaults out (the first AI system installs
+# them only into a store without policies): these tests are about the register, and move
+# ``champion`` freely; the gate has its own tests.
+REGISTER_ONLY_POLICY = """
+name: register-tests
+applies_to: {risk_tiers: [critical], aliases: [never-used]}
+rules:
+  - name: nothing
+    expr: "true"
+    message: never evaluated
+"""
+
+
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> mw.Client:
     """The embedded home with credit-scorer v1, v2 and dataset credit-train/1."""
@@ -33,6 +46,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> mw.Client:
     client = mw.Client()
     client.create_model_version("credit-scorer", artifact)
     client.create_model_version("credit-scorer", artifact)
+    client.apply_policy(REGISTER_ONLY_POLICY)
     client.register_dataset("credit-train", pd.DataFrame({"amount": [1.0, 2.0], "bad": [0, 1]}))
     yield client
     client.close()

@@ -29,6 +29,19 @@ CREDIT = {
 }
 
 
+# A policy already in the store keeps the shipped defaults out (the first AI system installs
+# them only into a store without policies): these tests are about the register, and move
+# ``champion`` freely; the gate has its own tests.
+REGISTER_ONLY_POLICY = """
+name: register-tests
+applies_to: {risk_tiers: [critical], aliases: [never-used]}
+rules:
+  - name: nothing
+    expr: "true"
+    message: never evaluated
+"""
+
+
 @pytest.fixture
 def artifact(tmp_path: Path) -> Path:
     path = tmp_path / "model.txt"
@@ -42,6 +55,7 @@ def registered(client: mw.Client, artifact: Path) -> mw.Client:
     client.create_model_version("credit-scorer", artifact)
     client.create_model_version("credit-scorer", artifact)
     client.create_model_version("fraud-detector", artifact)
+    client.apply_policy(REGISTER_ONLY_POLICY)
     client.register_dataset("credit-train", pd.DataFrame({"amount": [1.0, 2.0], "bad": [0, 1]}))
     return client
 
