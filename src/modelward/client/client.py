@@ -12,6 +12,7 @@ from modelward.client.datasets import DatasetsAPI
 from modelward.client.endpoints import EndpointsAPI
 from modelward.client.evaluation import EvaluationAPI
 from modelward.client.governance import GovernanceAPI
+from modelward.client.predictions import PredictionsAPI
 from modelward.client.register import RegisterAPI
 from modelward.client.registry import RegistryAPI
 from modelward.client.tokens import TokensAPI
@@ -28,6 +29,7 @@ class Client(
     GovernanceAPI,
     RegisterAPI,
     EndpointsAPI,
+    PredictionsAPI,
     AlertsAPI,
     AuditAPI,
     TokensAPI,

@@ -1,0 +1,160 @@
+"""Delayed labels: ground truth joined to logged predictions exactly by prediction id.
+
+A label is stored as the JSON text of the value sent, so a label ``1`` reads back as the
+integer 1 and ``"good"`` as the string. Relabelling adds a fact; readers take, per id, the
+fact with the latest label time (the later-received one on a tie), and the history stays.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from modelward.errors import InvalidInput
+from modelward.monitoring.log_schemas import ID_LENGTH, LabelReceipt, LabelsRequest
+from modelward.monitoring.prediction_log import MAX_TS_MS, known_ids
+from modelward.monitoring.tables import Endpoint, LabelFact
+from modelward.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+UNKNOWN_SHOWN = 20
+_CHUNK = 5000
+
+
+def record_labels(session: Session, endpoint: Endpoint, body: LabelsRequest) -> LabelReceipt:
+    """Store the labels of known ids; report the unknown ones."""
+    n = len(body.ids)
+    if len(body.labels) != n:
+        raise InvalidInput(f"labels: {len(body.labels)} labels for {n} ids", field="labels")
+    times = body.label_times_ms
+    if times is not None and len(times) != n:
+        raise InvalidInput(f"label_time: {len(times)} times for {n} ids", field="label_time")
+    _check_ids(body.ids)
+    if times and (min(times) < 0 or max(times) >= MAX_TS_MS):
+        raise InvalidInput("label_time: must lie between 1970 and 9999", field="label_time")
+    encoded = [_encode(v, i) for i, v in enumerate(body.labels)]
+    known = set(known_ids(session, endpoint.id, body.ids))
+    already = set(labels_for(session, endpoint.id, [i for i in body.ids if i in known]))
+    received = time.time_ns() // 1_000_000
+    rows = [
+        {
+            "endpoint_id": endpoint.id,
+            "prediction_id": pid,
+            "label": label,
+            "label_time_ms": times[k] if times is not None else received,
+            "received_at_ms": received,
+        }
+        for k, (pid, label) in enumerate(zip(body.ids, encoded, strict=True))
+        if pid in known
+    ]
+    if rows:
+        session.execute(insert(LabelFact), rows)
+    unknown = [i for i in body.ids if i not in known]
+    return LabelReceipt(
+        endpoint=endpoint.name,
+        received=n,
+        stored=len(rows),
+        relabeled=len(already),
+        unknown=len(unknown),
+        unknown_ids=unknown[:UNKNOWN_SHOWN],
+    )
+
+
+def _check_ids(ids: list[str]) -> None:
+    seen: set[str] = set()
+    for pid in ids:
+        if not 0 < len(pid) <= ID_LENGTH:
+            raise InvalidInput(
+                f"ids: {pid[:40]!r} is not 1-{ID_LENGTH} characters long", field="ids"
+            )
+        if pid in seen:
+            raise InvalidInput(f"ids: {pid!r} appears more than once in the batch", field="ids")
+        seen.add(pid)
+
+
+def _encode(value: Any, row: int) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        raise InvalidInput(f"labels: row {row} has no label", field="labels")
+    if not isinstance(value, str | int | float | bool):
+        raise InvalidInput(
+            f"labels: row {row} is a {type(value).__name__}; labels are text, numbers or booleans",
+            field="labels",
+        )
+    try:
+        return json.dumps(value, allow_nan=False)
+    except ValueError:
+        raise InvalidInput(f"labels: row {row} is not a finite number", field="labels") from None
+
+
+def labels_for(
+    session: Session, endpoint_id: int, ids: Iterable[str]
+) -> dict[str, tuple[Any, int]]:
+    """The current label of each labelled id: ``{id: (label, label_time_ms)}``."""
+    wanted = list(ids)
+    best: dict[str, tuple[int, int, str]] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        query = select(
+            LabelFact.prediction_id, LabelFact.label_time_ms, LabelFact.id, LabelFact.label
+        ).where(LabelFact.endpoint_id == endpoint_id, LabelFact.prediction_id.in_(chunk))
+        for pid, t, fact_id, label in session.execute(query):
+            current = best.get(pid)
+            if current is None or (t, fact_id) > current[:2]:
+                best[pid] = (t, fact_id, label)
+    return {pid: (json.loads(label), t) for pid, (t, _, label) in best.items()}
+
+
+def labeled_predictions(
+    uow: UnitOfWork, endpoint: Endpoint | str, since: Any = None, until: Any = None
+) -> pd.DataFrame:
+    """Labelled predictions made in ``[since, until)``: columns ``prediction_id``, ``ts``
+    (UTC), ``prediction``, ``score`` (NaN without scores), ``label``, ``label_time``."""
+    import numpy as np
+    import pandas as pd
+
+    from modelward.audit.service import parse_instant
+    from modelward.monitoring.endpoints import get_endpoint_row
+    from modelward.monitoring.log_service import segments_between
+    from modelward.monitoring.prediction_log import ID, PREDICTION, SCORE, TS, decode_segment
+
+    row = endpoint if isinstance(endpoint, Endpoint) else get_endpoint_row(uow.session, endpoint)
+    since_ms, until_ms = parse_instant(since, "since"), parse_instant(until, "until")
+    parts = []
+    for segment in segments_between(uow, row, since_ms, until_ms):
+        data = uow.artifacts.get_bytes(segment.digest, "segment")
+        frame = decode_segment(data)
+        keep = np.ones(len(frame), dtype=bool)
+        if since_ms is not None:
+            keep &= frame[TS].to_numpy() >= since_ms
+        if until_ms is not None:
+            keep &= frame[TS].to_numpy() < until_ms
+        score = frame[SCORE] if SCORE in frame.columns else np.nan
+        parts.append(
+            pd.DataFrame(
+                {
+                    "prediction_id": frame[ID],
+                    "ts_ms": frame[TS],
+                    "prediction": frame[PREDICTION],
+                    "score": score,
+                }
+            )[keep]
+        )
+    columns = ["prediction_id", "ts", "prediction", "score", "label", "label_time"]
+    if not parts:
+        return pd.DataFrame({c: [] for c in columns})
+    logged = pd.concat(parts, ignore_index=True)
+    current = labels_for(uow.session, row.id, logged["prediction_id"].tolist())
+    logged = logged[logged["prediction_id"].isin(current.keys())].reset_index(drop=True)
+    found = [current[p] for p in logged["prediction_id"]]
+    logged["label"] = pd.Series([f[0] for f in found], dtype=object)
+    times = np.array([f[1] for f in found], dtype="int64")
+    logged["label_time"] = pd.to_datetime(times, unit="ms", utc=True)
+    logged["ts"] = pd.to_datetime(logged.pop("ts_ms").to_numpy(), unit="ms", utc=True)
+    return logged[columns]
