@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -41,9 +42,13 @@ class Store:
     def unit_of_work(self, principal: Principal, *, write: bool) -> Iterator[UnitOfWork]:
         """Commit on success, roll back on any error; writers are serialised."""
         bind = self._write_engine if write else self.engine
+        writer = functools.partial(self.unit_of_work, principal, write=True)
         with Session(bind=bind, expire_on_commit=False, autoflush=False) as session:
             with session.begin():
-                yield UnitOfWork(session, self.artifacts, principal)
+                uow = UnitOfWork(session, self.artifacts, principal, writer)
+                yield uow
+        for task in uow.after_commit:
+            task()
 
     def close(self) -> None:
         self.engine.dispose()

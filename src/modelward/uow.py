@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -22,11 +22,14 @@ class UnitOfWork:
     # Set for long operations: they read and compute in a read transaction, then record
     # the result in a short write transaction, so other writers never wait on the compute.
     writer: Callable[[], AbstractContextManager[UnitOfWork]] | None = None
+    # Work that must not hold this transaction's locks (a retraining command that writes to
+    # the store itself): run once the transaction has committed, never if it rolls back.
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
 
     def write_phase(self) -> AbstractContextManager[UnitOfWork]:
-        """A write transaction for the same principal (only in a long operation)."""
+        """A new write transaction for the same principal."""
         if self.writer is None:
-            raise RuntimeError("write_phase() is only available to long operations")
+            raise RuntimeError("this unit of work was opened without a store")
         return self.writer()
 
     @property

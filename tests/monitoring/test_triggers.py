@@ -14,7 +14,6 @@ import pytest
 from sqlalchemy import select
 
 from modelward import Client
-from modelward.client.alerts import AlertsAPI
 from modelward.client.transport import LocalTransport
 from modelward.monitoring import alert_service  # noqa: F401  (registers the alert operations)
 from modelward.monitoring.alert_schemas import AlertPublic
@@ -30,8 +29,7 @@ DAY = 86_400_000
 ENDPOINT = "churn-api"
 
 
-class AlertClient(AlertsAPI, Client):
-    """The SDK with its alert verbs."""
+AlertClient = Client  # the SDK carries the alert verbs
 
 
 @pytest.fixture
@@ -210,4 +208,21 @@ def test_every_trigger_run_is_audited(local: AlertClient, store: Store) -> None:
     drifted(store, 0)
     with store.unit_of_work(ADMIN, write=False) as uow:
         actions = list(uow.session.scalars(select(AuditEvent.action).order_by(AuditEvent.seq)))
-    assert actions[-3:] == ["alert.open", "alert.notify", "trigger.run"]
+    # Queued with the alert, run after the monitor's transaction commits (a retraining command
+    # writes to the store itself), then its outcome recorded in a transaction of its own.
+    assert actions[-4:] == ["alert.open", "alert.notify", "trigger.queue", "trigger.run"]
+
+
+def test_a_retraining_command_can_write_to_the_same_store(local: AlertClient, store: Store) -> None:
+    """The command runs after the monitor's transaction has committed: were it run inside,
+    its own write would wait for the lock the monitor holds."""
+    code = (
+        "import os, modelward as mw; "
+        "mw.Client(os.environ['MODELWARD_URI']).create_experiment("
+        "'retrain-' + os.environ['MODELWARD_ALERT_ID'])"
+    )
+    rule(local, {"kind": "command", "argv": script(code), "timeout": 120})
+    alert = drifted(store, 0)[0]
+    runs = local.get_alert(alert.id).trigger_runs
+    assert [(r.status, r.exit_code) for r in runs] == [("succeeded", 0)], runs[0].output
+    assert local.get_experiment(f"retrain-{alert.id}").name == f"retrain-{alert.id}"

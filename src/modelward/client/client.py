@@ -12,6 +12,7 @@ from modelward.client.datasets import DatasetsAPI
 from modelward.client.endpoints import EndpointsAPI
 from modelward.client.evaluation import EvaluationAPI
 from modelward.client.governance import GovernanceAPI
+from modelward.client.monitoring import MonitoringAPI
 from modelward.client.predictions import PredictionsAPI
 from modelward.client.register import RegisterAPI
 from modelward.client.registry import RegistryAPI
@@ -30,6 +31,7 @@ class Client(
     RegisterAPI,
     EndpointsAPI,
     PredictionsAPI,
+    MonitoringAPI,
     AlertsAPI,
     AuditAPI,
     TokensAPI,

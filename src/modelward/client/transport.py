@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import time
 from typing import Any, Protocol
 from urllib.parse import quote
@@ -31,8 +30,6 @@ def run_operation(store: Store, principal: Principal, op: Operation, kwargs: dic
     for attempt in range(8):
         try:
             with store.unit_of_work(principal, write=op.write and not op.long) as uow:
-                if op.long:
-                    uow.writer = functools.partial(store.unit_of_work, principal, write=True)
                 return op.fn(uow, **kwargs)
         except OperationalError as exc:
             # busy_timeout makes this rare; a bounded retry makes it invisible.

@@ -157,35 +157,59 @@ def run_trigger(
     alert_row: Alert,
     alert: dict[str, Any],
 ) -> TriggerRun:
-    """Run the trigger now and record it; a failure is recorded, never raised."""
+    """Queue the trigger in this transaction; run it once the transaction has committed.
+
+    A retraining command usually writes to the store itself (a new run, a new version): run
+    inside the monitor's write transaction it would wait for the lock that transaction holds.
+    So the run is recorded as ``pending`` now, executed after the commit, and its outcome
+    recorded in a transaction of its own. A failure is recorded, never raised.
+    """
     target = " ".join(trigger["argv"]) if trigger["kind"] == "command" else trigger["url"]
     run = TriggerRun(
         alert_id=alert_row.id,
         kind=trigger["kind"],
         target=target[:2000],
-        status="running",
+        status="pending",
         exit_code=None,
         output="",
         started_at=stored_now(),
     )
     uow.session.add(run)
     uow.session.flush()
-    result = _execute(trigger, trigger_context(uow, endpoint, alert), alert)
-    run.status = "succeeded" if result["ok"] else "failed"
-    run.exit_code = result.get("exit_code")
-    error = result.get("error")
-    output = result.get("output", "")
-    run.output = tail(output + (f"\n{error}" if error and error not in output else ""))
-    run.finished_at = stored_now()
+    public = trigger_run_public(run).model_dump(mode="json")
     summary = {"alert_id": alert_row.id, "kind": run.kind, "status": run.status}
-    uow.audit(
-        "trigger.run",
-        "trigger_run",
-        run.id,
-        trigger_run_public(run).model_dump(mode="json"),
-        summary,
-    )
+    uow.audit("trigger.queue", "trigger_run", run.id, public, summary)
+    context = trigger_context(uow, endpoint, alert)
+    run_id = run.id
+    uow.after_commit.append(lambda: _run_and_record(uow, run_id, trigger, context, alert))
     return run
+
+
+def _run_and_record(
+    uow: UnitOfWork,
+    run_id: int,
+    trigger: dict[str, Any],
+    context: dict[str, Any],
+    alert: dict[str, Any],
+) -> None:
+    from modelward.registry.writing import lock_writes
+
+    started = stored_now()
+    result = _execute(trigger, context, alert)
+    with uow.write_phase() as w:
+        lock_writes(w)
+        run = w.session.get_one(TriggerRun, run_id)
+        run.started_at = started
+        run.status = "succeeded" if result["ok"] else "failed"
+        run.exit_code = result.get("exit_code")
+        error = result.get("error")
+        output = result.get("output", "")
+        run.output = tail(output + (f"\n{error}" if error and error not in output else ""))
+        run.finished_at = stored_now()
+        w.session.flush()
+        summary = {"alert_id": run.alert_id, "kind": run.kind, "status": run.status}
+        public = trigger_run_public(run).model_dump(mode="json")
+        w.audit("trigger.run", "trigger_run", run.id, public, summary)
 
 
 def trigger_run_public(row: TriggerRun) -> TriggerRunPublic:
