@@ -50,40 +50,50 @@ def trained_versions(out: str) -> list[int]:
 
 def assert_demo_state(client: mw.Client, out: str, versions: list[int], previous: int) -> None:
     """What the demo promises: the best new version reaches champion only through the gate,
-    with evidence and two other people's approvals; lineage; a loadable champion; a pack."""
+    with evidence and two other people's approvals; then production traffic drifts, an alert
+    retrains the model, and the retrained version passes the gate too; lineage, a loadable
+    champion, a verified pack and a report."""
     assert re.search(r"audit chain\s*│\s*intact", out), out
-    champion = client.get_version(f"{MODEL}@champion")
-    candidate = client.get_version(f"{MODEL}@candidate")
     others = [v for v in versions if v != previous]
     aucs = {v: client.get_version_lineage(f"{MODEL}/{v}").run.metrics["auc"] for v in others}
-    assert champion.version == candidate.version == max(aucs, key=aucs.__getitem__)
-    assert f"was v{previous}" in out
-
-    # First refused with the rule table, then promoted once the evidence and approvals exist.
+    best = max(aucs, key=aucs.__getitem__)
+    assert f"Evaluating {MODEL}/{best} against the champion" in out
     assert "REFUSED" in out and "approvals" in out
     assert re.search(r"self-approval\s*│\s*refused: four eyes", out), out
-    promotion = client.list_promotions(MODEL, status="completed")[0]
-    assert promotion.version == champion.version
-    approvers = {a.approver for a in promotion.approvals if a.decision == "approve"}
-    assert len(approvers) == 2 and promotion.requested_by not in approvers
+
+    # Two promotions this run, each completed by two approvers other than the requester:
+    # the best new version, then the version retrained after the drift alert.
+    completed = client.list_promotions(MODEL, status="completed")[:2]
+    retrained, promoted = completed
+    assert promoted.version == best and retrained.version > max(versions)
+    for request in completed:
+        approvers = {a.approver for a in request.approvals if a.decision == "approve"}
+        assert len(approvers) == 2 and request.requested_by not in approvers
+    champion = client.get_version(f"{MODEL}@champion")
+    assert champion.version == retrained.version
+    assert client.get_endpoint("credit-api").version == champion.version
     gate = client.list_audit_events(action="gate.pass")
     assert gate and gate[-1].summary["ref"] == f"{MODEL}/{champion.version}"
+    lineage = champion.lineage()
+    assert lineage.run is not None and client.get_run(lineage.run.id).tags["demo"] == "retraining"
+    assert {(d.dataset, d.role) for d in lineage.datasets} == {
+        ("credit-train-retrained", "training"),
+        ("credit-holdout-and-recent", "evaluation"),
+    }
+
+    # Monitoring: the shifted features drifted, the alert opened and was resolved.
+    alerts = client.list_alerts("credit-api")
+    assert alerts and all(a.status == "resolved" for a in alerts)
+    drifted = re.search(r"drifted: ([^\n│]+)", out)
+    assert drifted and "credit_amount" in drifted.group(1), out
+    home = Path(os.environ["MODELWARD_HOME"])
+    assert (home / "credit-api-report.html").read_text().count("<svg") >= 2
+    assert (home / "credit-api-drift.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     # The compliance pack verifies offline with the printed key.
     key = re.search(r"public key\s+([0-9a-f]{64})", out.replace("│", " ").replace("\n", " "))
     assert key, out
-    pack = Path(os.environ["MODELWARD_HOME"]) / "credit-scorer-champion-pack.zip"
-    assert mw.verify_pack(pack, key.group(1)).ok
-
-    lineage = champion.lineage()
-    roles = {(d.dataset, d.role) for d in lineage.datasets}
-    assert roles == {("credit-train", "training"), ("credit-holdout", "evaluation")}
-    assert lineage.run is not None and lineage.run.experiment == "credit-risk"
-    users = client.get_dataset_lineage("credit-train").model_versions
-    assert champion.version in {u.version.version for u in users if "training" in u.roles}
-
-    history = client.get_metric_history(lineage.run.id, "holdout_auc")
-    assert [p.step for p in history] == list(range(1, len(history) + 1)) and len(history) >= 50
+    assert mw.verify_pack(home / "credit-scorer-champion-pack.zip", key.group(1)).ok
 
     holdout = client.load_dataset("credit-holdout")
     scorer = client.load_model(f"{MODEL}@champion")
@@ -95,14 +105,14 @@ def check_demo_twice(env: dict[str, str], client: mw.Client) -> None:
     first = run_demo(env)
     assert trained_versions(first) == [1, 2, 3]
     assert_demo_state(client, first, [1, 2, 3], previous=1)
-    promoted = client.get_version(f"{MODEL}@champion").version
+    promoted = client.get_version(f"{MODEL}@champion").version  # the retrained version, 4
     assert modelward("audit", "verify", env=env).returncode == 0
 
     # Same home again: datasets deduplicate by content, new versions, aliases move.
     second = run_demo(env)
     assert "same content as before" in second
-    assert trained_versions(second) == [4, 5, 6]
-    assert_demo_state(client, second, [4, 5, 6], previous=promoted)
+    assert trained_versions(second) == [5, 6, 7]
+    assert_demo_state(client, second, [5, 6, 7], previous=promoted)
     for name in ("credit-train", "credit-holdout"):
         assert [v.version for v in client.list_dataset_versions(name)] == [1]
     verified = modelward("audit", "verify", env=env)

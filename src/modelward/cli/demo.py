@@ -119,11 +119,35 @@ def render(result: Any) -> None:
                 ", ".join(f"{a.approver} ({a.decision})" for a in story.request.approvals),
             ],
             ["compliance pack", _pack_line(story)],
+            *_monitoring_rows(result.monitoring),
             ["audit events", f"{audit.events_checked} in the chain ({added} written by this demo)"],
             ["audit chain", chain],
             ["time", f"{result.seconds:.1f} s"],
         ]
     )
+
+
+def _monitoring_rows(watched: Any) -> list[list[str]]:
+    alert = watched.alert
+    runs = ", ".join(f"{r.kind} {r.status}" for r in alert.trigger_runs) if alert else ""
+    health = "n/a" if watched.health.score is None else f"{watched.health.score:.0f}/100"
+    return [
+        [
+            "monitoring",
+            f"{watched.endpoint.name}: {watched.logged:,} predictions, {watched.labelled:,} "
+            f"labels; drifted: {', '.join(watched.drifted_features) or 'none'}",
+        ],
+        [
+            "drift alert",
+            f"{alert.title} ({alert.status}); trigger: {runs or 'none'}" if alert else "none",
+        ],
+        [
+            "retrained",
+            f"{watched.retrained.model}/{watched.retrained.version} → champion after two "
+            f"approvals; {watched.endpoint.name} serves {watched.endpoint.ref}",
+        ],
+        ["report", f"{watched.report} (health {health})"],
+    ]
 
 
 def _pack_line(story: Any) -> str:

@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.markup import escape
 
 import modelward as mw
+from modelward.demo import monitoring
 from modelward.demo.governance import run_story
 
 EXPERIMENT = "credit-risk"
@@ -87,6 +88,7 @@ class DemoResult:
     audit: Any
     audit_events_before: int
     governance: Any
+    monitoring: Any
     seconds: float
 
 
@@ -328,6 +330,7 @@ def run(client: mw.Client, console: Console) -> DemoResult:
         note(f"sha256:{champion.digest[:12]} verified, {len(scored)} applicants scored")
     with steps.step(f"Tracing the lineage of {MODEL}@champion"):
         lineage = client.get_version(f"{MODEL}@champion").lineage()
+    watched = monitoring.run_story(client, steps, MODEL, train, TARGET)
     with steps.step("Verifying the audit chain") as note:
         audit = client.verify_audit()
         note(f"{audit.events_checked} events, {'intact' if audit.intact else 'BROKEN'}")
@@ -344,5 +347,6 @@ def run(client: mw.Client, console: Console) -> DemoResult:
         audit=audit,
         audit_events_before=events_before,
         governance=story,
+        monitoring=watched,
         seconds=time.perf_counter() - started,
     )

@@ -125,7 +125,9 @@ def _checked(uow: UnitOfWork, upload: SegmentUpload, expected: list[str]) -> Seg
     """The stored segment's index, after checking it is what the request says it is."""
     index = prediction_log.read_index(uow.artifacts.get_bytes(upload.digest, "segment"))
     columns = [c for c in index.columns if c != "__score__"]
-    if columns != expected:
+    # Same columns, in any order: the baseline lists features sorted, a segment in the
+    # order the caller's frame had them.
+    if len(columns) != len(expected) or set(columns) != set(expected):
         raise InvalidInput(
             f"segments: segment {upload.digest[:12]} holds columns {', '.join(columns)}, "
             f"not {', '.join(expected)}",
