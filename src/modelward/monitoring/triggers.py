@@ -1,9 +1,10 @@
 """Retraining triggers: the action an alert rule starts when one of its alerts opens.
 
 A trigger is a local command or a webhook (e.g. a GitHub Actions ``repository_dispatch`` or an
-Airflow ``dagRuns`` call). It runs synchronously inside the monitor run, bounded by its timeout
-(commands: 600 s unless the rule says otherwise; a job queue is out of scope), and every run is
-recorded as a ``trigger_runs`` row with its status, exit code and the last 10 KB of output.
+Airflow ``dagRuns`` call). The monitor run queues it with the alert and runs it once its own
+transaction has committed, synchronously, bounded by its timeout (commands: 600 s unless the
+rule says otherwise; a job queue is out of scope). Every run is a ``trigger_runs`` row with its
+status (pending, succeeded, failed), exit code and the last 10 KB of output.
 
 What retraining produces is an ordinary new model version: it goes through the same gate as any
 other, so low/medium-tier versions may be promoted automatically where policy allows while
@@ -70,12 +71,10 @@ def check_trigger(value: Any, field: str) -> dict[str, Any]:
     return out
 
 
-def store_uri(uow: UnitOfWork) -> str:
-    """The store the monitor runs against, without credentials (a command brings its own)."""
-    given = os.environ.get("MODELWARD_URI")
-    if given:
-        return given
-    return uow.session.get_bind().engine.url.render_as_string(hide_password=True)
+def store_uri(uow: UnitOfWork, *, secret: bool = False) -> str:
+    """The store the monitor runs against: without its password for anything that leaves
+    the machine (webhook bodies), with it for a command run here (which must open it)."""
+    return uow.session.get_bind().engine.url.render_as_string(hide_password=not secret)
 
 
 def trigger_context(uow: UnitOfWork, endpoint: Endpoint, alert: dict[str, Any]) -> dict[str, Any]:
@@ -111,28 +110,28 @@ def fill(template: Any, context: dict[str, Any], alert: dict[str, Any]) -> Any:
     return template
 
 
-def _command_env(context: dict[str, Any]) -> dict[str, str]:
+def _command_env(context: dict[str, Any], command_uri: str) -> dict[str, str]:
     env = {
         "MODELWARD_ENDPOINT": context["endpoint"],
         "MODELWARD_MODEL": context["model"],
         "MODELWARD_VERSION": str(context["version"]),
         "MODELWARD_ALERT_ID": str(context["alert_id"]),
         "MODELWARD_ALERT_METRIC": context["metric"],
-        "MODELWARD_URI": context["uri"],
     }
-    if not os.environ.get("MODELWARD_URI"):
+    if not os.environ.get("MODELWARD_URI"):  # otherwise the command inherits the server's
+        env["MODELWARD_URI"] = command_uri
         env["MODELWARD_ARTIFACTS"] = context["artifacts"]
     return env
 
 
 def _execute(
-    trigger: dict[str, Any], context: dict[str, Any], alert: dict[str, Any]
+    trigger: dict[str, Any], context: dict[str, Any], alert: dict[str, Any], command_uri: str
 ) -> dict[str, Any]:
     if trigger["kind"] == "command":
         return run_command(
             trigger["argv"],
             json.dumps(alert),
-            _command_env(context),
+            _command_env(context, command_uri),
             timeout=trigger.get("timeout", COMMAND_TIMEOUT_S),
             cwd=trigger.get("cwd"),
         )
@@ -180,8 +179,11 @@ def run_trigger(
     summary = {"alert_id": alert_row.id, "kind": run.kind, "status": run.status}
     uow.audit("trigger.queue", "trigger_run", run.id, public, summary)
     context = trigger_context(uow, endpoint, alert)
+    command_uri = store_uri(uow, secret=True)
     run_id = run.id
-    uow.after_commit.append(lambda: _run_and_record(uow, run_id, trigger, context, alert))
+    uow.after_commit.append(
+        lambda: _run_and_record(uow, run_id, trigger, context, alert, command_uri)
+    )
     return run
 
 
@@ -191,11 +193,12 @@ def _run_and_record(
     trigger: dict[str, Any],
     context: dict[str, Any],
     alert: dict[str, Any],
+    command_uri: str,
 ) -> None:
     from modelward.registry.writing import lock_writes
 
     started = stored_now()
-    result = _execute(trigger, context, alert)
+    result = _execute(trigger, context, alert, command_uri)
     with uow.write_phase() as w:
         lock_writes(w)
         run = w.session.get_one(TriggerRun, run_id)
