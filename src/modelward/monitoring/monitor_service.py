@@ -19,7 +19,6 @@ from modelward.auth.roles import Role
 from modelward.errors import InvalidInput
 from modelward.evaluation.tables import Explanation
 from modelward.monitoring.baseline import baseline_for
-from modelward.monitoring.drift import compute_drift, drift_settings
 from modelward.monitoring.endpoints import get_endpoint_row
 from modelward.monitoring.monitor_schemas import (
     EndpointRunSummary,
@@ -28,8 +27,6 @@ from modelward.monitoring.monitor_schemas import (
     ResultRow,
     instant,
 )
-from modelward.monitoring.performance import compute_performance, performance_settings
-from modelward.monitoring.quality import compute_quality, quality_settings
 from modelward.monitoring.tables import Endpoint, MonitorResult, PredictionSegment
 from modelward.monitoring.windows import (
     Span,
@@ -94,7 +91,11 @@ def newest_importance(uow: UnitOfWork, version_id: int) -> dict[str, Any] | None
     return importance if isinstance(importance, dict) else None
 
 
+# The monitors import numpy, scipy and scikit-learn: loaded on first use, so importing the
+# operation table (every CLI command, the server's start) does not pay for them.
 def drift_rows(uow: UnitOfWork, m: Monitored, spans: list[Span]) -> list[ResultRow]:
+    from modelward.monitoring.drift import compute_drift, drift_settings
+
     if not spans:
         return []
     settings = drift_settings(m.config, m.baseline)
@@ -107,6 +108,8 @@ def drift_rows(uow: UnitOfWork, m: Monitored, spans: list[Span]) -> list[ResultR
 
 
 def quality_rows(uow: UnitOfWork, m: Monitored, spans: list[Span]) -> list[ResultRow]:
+    from modelward.monitoring.quality import compute_quality, quality_settings
+
     if not spans:
         return []
     settings = quality_settings(m.config, m.baseline)
@@ -116,6 +119,8 @@ def quality_rows(uow: UnitOfWork, m: Monitored, spans: list[Span]) -> list[Resul
 
 
 def performance_rows(uow: UnitOfWork, m: Monitored, spans: list[Span]) -> list[ResultRow]:
+    from modelward.monitoring.performance import compute_performance, performance_settings
+
     settings = performance_settings(m.config)
     return compute_performance(uow, m.endpoint, m.version, m.baseline, spans, settings)
 

@@ -14,7 +14,6 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
-import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -120,6 +119,8 @@ def window_profiles(
     session: Session, endpoint_id: int, baseline: dict[str, Any], spans: list[Span]
 ) -> list[dict[str, Any] | None]:
     """The merged profile of each window (``None`` when no segment falls in it)."""
+    import numpy as np
+
     if not spans:
         return []
     found = segment_profiles(session, endpoint_id, baseline["digest"], spans[0][0], spans[-1][1])
@@ -160,6 +161,8 @@ _NUMERIC_ADDED = (
 
 
 def _merge_numeric(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    import numpy as np
+
     out: dict[str, Any] = {"kind": "numeric"}
     for key in _NUMERIC_ADDED:
         out[key] = sum(int(f.get(key, 0)) for f in parts)
