@@ -415,3 +415,20 @@ def test_cli_adds_rules_and_moves_alerts(
     assert f"alert {opened.id} resolved" in resolved.output
     detail = runner.invoke(app, ["alerts", "show", str(opened.id)])
     assert "notified audit" in detail.output
+
+
+@pytest.mark.parametrize(
+    ("metric", "op"),
+    [
+        ("performance.roc_auc", "<="),
+        ("performance.estimated.accuracy", "<="),
+        ("performance.rmse", ">="),
+        ("performance.log_loss", ">="),
+        ("health", "<="),
+        ("drift.share", ">="),
+    ],
+)
+def test_the_default_direction_alerts_when_the_metric_gets_worse(metric: str, op: str) -> None:
+    from modelward.monitoring.alerts import validate_spec
+
+    assert validate_spec({"metric": metric, "threshold": 0.5})["op"] == op

@@ -76,6 +76,9 @@ def parse_duration(value: Any, field: str) -> int:
     return int(match.group(1)) * _UNIT_MS[match.group(2)]
 
 
+ERROR_METRICS = ("rmse", "mae", "mape", "log_loss", "brier", "ece")
+
+
 def check_metric(value: Any) -> str:
     field = "spec.metric"
     if isinstance(value, str) and value in FIXED_METRICS:
@@ -131,7 +134,11 @@ def validate_spec(spec: Any) -> dict[str, Any]:
             field=f"spec.{unknown[0]}",
         )
     metric = check_metric(spec.get("metric"))
-    default_op = "<=" if metric.startswith("performance.") or metric == "health" else ">="
+    # A score falling is bad (auc, accuracy, health); an error rising is bad (rmse, log loss).
+    lower_is_worse = metric == "health" or (
+        metric.startswith("performance.") and metric.rsplit(".", 1)[-1] not in ERROR_METRICS
+    )
+    default_op = "<=" if lower_is_worse else ">="
     out: dict[str, Any] = {
         "metric": metric,
         "op": _choice(spec, "op", OPS, default_op),
