@@ -7,11 +7,16 @@ through (recording the decision), lets an admin override it with a written justi
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any, cast
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from modelward.audit.tables import AuditEvent
 from modelward.auth.roles import Role
+from modelward.db.base import now_ms
 from modelward.errors import Forbidden, InvalidInput, PolicyDenied
 from modelward.governance.approvals import approvals_context, open_request
 from modelward.governance.context import build_context
@@ -22,6 +27,7 @@ from modelward.governance.register import system_for_model
 from modelward.governance.results_table import summary_line
 from modelward.governance.schemas import GateDecisionPublic, GateReport, RuleOutcome
 from modelward.governance.tables import GateDecision
+from modelward.monitoring.health import monitoring_context
 from modelward.operations import operation
 from modelward.registry.references import check_alias, resolve_version
 from modelward.registry.tables import ModelVersion
@@ -63,15 +69,65 @@ def policies_in_force(session: Session, version: ModelVersion, alias: str) -> di
     return {p.name: p.version for p in guarding(session, version, alias)}
 
 
+@dataclass(frozen=True)
+class _Stored:
+    """What the gate reads from stored state for one version and alias, at one audit head."""
+
+    head: int
+    system: str | None
+    tier: str | None
+    policies: list[PolicySnapshot]
+    evidence: dict[str, Any]
+
+
+_STORED: OrderedDict[tuple[str, int, str], _Stored] = OrderedDict()
+_STORED_MAX = 512
+# Parts of the context that change with the clock, not with a write: always fresh.
+_LIVE = ("now", "approvals", "monitoring")
+
+
+def _stored(uow: UnitOfWork, version: ModelVersion, alias: str) -> _Stored:
+    """The stored evidence, reused while the audit head has not moved.
+
+    Every change to stored state writes an audit event in its own transaction, so an
+    unchanged head means unchanged evidence (the read cache relies on the same fact).
+    """
+    session = uow.session
+    head = int(session.scalar(select(func.max(AuditEvent.seq))) or 0)
+    key = (str(session.get_bind().engine.url), version.id, alias)
+    found = _STORED.get(key)
+    if found is not None and found.head == head:
+        _STORED.move_to_end(key)
+        return found
+    system = system_for_model(session, version.model_id)
+    policies = guarding(session, version, alias, system) if system is not None else []
+    context = build_context(uow, version, alias, {}, system)
+    found = _Stored(
+        head=head,
+        system=system.name if system is not None else None,
+        tier=system.risk_tier if system is not None else None,
+        policies=policies,
+        evidence={k: v for k, v in context.items() if k not in _LIVE},
+    )
+    _STORED[key] = found
+    while len(_STORED) > _STORED_MAX:
+        _STORED.popitem(last=False)
+    return found
+
+
 def evaluate(
     uow: UnitOfWork, version: ModelVersion, alias: str, *, with_context: bool = False
 ) -> GateReport:
     session = uow.session
-    system = system_for_model(session, version.model_id)
-    policies = guarding(session, version, alias, system) if system is not None else []
+    stored = _stored(uow, version, alias)
+    policies = stored.policies
     versions = {p.name: p.version for p in policies}
-    approvals = approvals_context(session, version, alias, versions)
-    context = build_context(uow, version, alias, approvals, system)
+    context = {
+        **stored.evidence,
+        "now": now_ms(),
+        "approvals": approvals_context(session, version, alias, versions),
+        "monitoring": monitoring_context(session, version.id),
+    }
     results: list[RuleOutcome] = []
     for policy in policies:
         context["policy"] = {"name": policy.name, "version": policy.version}
@@ -82,8 +138,8 @@ def evaluate(
         version=version.version,
         digest=version.digest,
         target_alias=alias,
-        system=system.name if system is not None else None,
-        risk_tier=system.risk_tier if system is not None else None,
+        system=stored.system,
+        risk_tier=stored.tier,
         governed=bool(policies),
         passed=all(r.outcome == "pass" for r in results),
         policies=versions,
