@@ -150,17 +150,26 @@ def end_to_end(calls: int) -> None:
         client.apply_policy(policy_document())
         report = client.check_policy("credit/1", to="champion")
         n_rules = sum(1 for r in report.results if r.policy == "bench-gate")
-        samples = []
-        for _ in range(calls):
+        samples, after_write = [], []
+        for i in range(calls):
             t0 = time.perf_counter()
             client.check_policy("credit/1", to="champion")
             samples.append(time.perf_counter() - t0)
+            # Every other round a write moves the audit head, so the next check reads the
+            # stored evidence again instead of reusing it.
+            client.update_registered_model("credit", tags={"round": str(i)})
+            t0 = time.perf_counter()
+            client.check_policy("credit/1", to="champion")
+            after_write.append(time.perf_counter() - t0)
         client.close()
     p50, p95 = percentiles(samples)
+    cold50, cold95 = percentiles(after_write)
     verdict = "meets" if p50 <= 5.0 else "misses"
     print(f"end to end, client.check_policy on embedded SQLite ({n_rules} rules of bench-gate, "
           f"{len(report.results)} in all): p50 {p50:.3f} ms  p95 {p95:.3f} ms  "
           f"({calls} calls; {verdict} the 5 ms goal)")  # fmt: skip
+    print(f"end to end, first check after a write (evidence read again): p50 {cold50:.3f} ms  "
+          f"p95 {cold95:.3f} ms")  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
