@@ -185,14 +185,17 @@ def build_baseline(ref: Any) -> dict[str, Any]:
 
     The deciles are taken from the same 201 ``inverted_cdf`` quantiles as the sketch (every
     20th point): one selection pass per column instead of two, same edges as
-    ``datasets.profile.histogram_edges``.
+    ``datasets.profile.histogram_edges``. The selection is ``monitoring.sketch.inverted_cdf``
+    (the baseline's own, equal to numpy's ``inverted_cdf`` without sorting the column).
     """
+    from modelward.monitoring.sketch import inverted_cdf
+
     features: dict[str, Any] = {}
     qs = np.linspace(0.0, 1.0, 201)
     for name in ref.columns:
         if is_numeric(name):
             x = ref[name].to_numpy(dtype="float64")
-            points = np.quantile(x, qs, method="inverted_cdf") + 0.0
+            points = inverted_cdf(x, qs) + 0.0
             features[name] = {
                 "kind": "numeric",
                 "edges": _dedup(points[::20]),

@@ -65,14 +65,10 @@ def run(uri: str, rows: int, batches: int) -> dict[str, Any]:
     import modelward.monitoring.endpoints  # noqa: F401  (registers the endpoint verbs)
     import modelward.monitoring.log_service  # noqa: F401  (registers the log verbs)
     from modelward import Client
-    from modelward.client.predictions import PredictionsAPI
-
-    class IngestClient(PredictionsAPI, Client):
-        pass
 
     with tempfile.TemporaryDirectory() as tmp:
         artifacts = os.path.join(tmp, "artifacts")
-        client = IngestClient(uri or f"sqlite:///{tmp}/store.db", artifacts=artifacts)
+        client = Client(uri or f"sqlite:///{tmp}/store.db", artifacts=artifacts)
         deploy(client)
         warm = batch(rows, 0)
         started = time.perf_counter()

@@ -17,7 +17,6 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 import modelward as mw
 import modelward.monitoring.endpoints  # noqa: F401  (registers the endpoint verbs)
 import modelward.monitoring.log_service  # noqa: F401  (registers the prediction-log verbs)
-from modelward.client.predictions import PredictionsAPI
 from modelward.errors import Conflict, InvalidInput, NotFound
 from modelward.monitoring.endpoint_schemas import EndpointCreate
 from modelward.monitoring.profiles import merge, profile_frame
@@ -27,8 +26,7 @@ FEATURES = ["age", "income", "purpose"]
 HOUR = 3_600_000
 
 
-class MonitoredClient(PredictionsAPI, mw.Client):
-    """The SDK with the prediction-log verbs."""
+MonitoredClient = mw.Client  # the SDK carries the prediction-log verbs
 
 
 def credit_frame(n: int, seed: int = 0) -> pd.DataFrame:

@@ -37,7 +37,7 @@ def _mixed(values: list[Any]) -> bool:
 
 def test_numeric_counts_equal_numpy_on_the_same_bins() -> None:
     rng = np.random.default_rng(1)
-    # Enough rows for the grid-lookup path of edge_rank, with values on every edge.
+    # Enough rows for the grid-counting path of rank_counts, with values on every edge.
     x = np.concatenate([rng.normal(3, 3, 200_000), SKETCH, [np.inf, -np.inf, np.nan, 10.0, 0.0]])
     out = profile_frame(pd.DataFrame({"x": x}), BASELINE)["features"]["x"]
     counts, under, over = bin_counts(x, EDGES)
@@ -146,3 +146,40 @@ def test_grid_binning_equals_numpy_search_on_many_edges() -> None:
     x = np.concatenate([rng.normal(size=100_000) * 2, edges, [np.inf, -np.inf, 1e308, -1e308]])
     counts, under, over = bin_counts(x, edges)
     assert binned(x, edges) == (counts.tolist(), under, over)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda rng: rng.poisson(6, 100_000).astype("float64"),  # whole numbers, on the edges
+        lambda rng: rng.normal(1e12, 1e-3, 100_000),  # cells narrower than float spacing
+        lambda rng: rng.lognormal(0, 3, 100_000),  # most values in a few cells
+        lambda rng: np.round(rng.normal(size=100_000), 2),  # many values on each edge
+    ],
+)
+def test_binning_equals_numpy_search_on_awkward_data(make: Any) -> None:
+    from modelward.monitoring.profiles import binned
+
+    rng = np.random.default_rng(7)
+    sample = make(rng)
+    edges = sketch_edges(sample[:20_000])
+    x = np.concatenate([make(rng), edges, [np.inf, -np.inf, -1e300, 1e300, edges[0] - 1]])
+    counts, under, over = bin_counts(x, edges)
+    assert binned(x, edges) == (counts.tolist(), under, over)
+
+
+@pytest.mark.parametrize("kind", ["normal", "poisson", "lognormal", "rounded", "constant"])
+def test_sketch_quantiles_equal_numpy_inverted_cdf(kind: str) -> None:
+    from modelward.monitoring.sketch import inverted_cdf
+
+    rng = np.random.default_rng(11)
+    n = 123_457
+    x = {
+        "normal": rng.normal(size=n),
+        "poisson": rng.poisson(4, n).astype("float64"),
+        "lognormal": rng.lognormal(0, 2, n),
+        "rounded": np.round(rng.normal(size=n), 1),
+        "constant": np.full(n, 2.5),
+    }[kind]
+    qs = np.concatenate([np.linspace(0.0, 1.0, 201), rng.random(50)])
+    assert np.array_equal(inverted_cdf(x, qs), np.quantile(x, qs, method="inverted_cdf"))

@@ -203,12 +203,13 @@ def sketch_edges(finite: np.ndarray) -> list[float]:
     import numpy as np
 
     from modelward.datasets.profile import HISTOGRAM_BINS
+    from modelward.monitoring.sketch import inverted_cdf
 
     qs = np.linspace(0.0, 1.0, SKETCH_POINTS)
     # The deciles exactly as histogram_edges computes them: the decile edges are then sketch
     # edges too, and decile counts are sums of sketch counts (profiles.coarsened).
     qs[:: (SKETCH_POINTS - 1) // HISTOGRAM_BINS] = np.linspace(0.0, 1.0, HISTOGRAM_BINS + 1)
-    edges = np.unique(np.quantile(finite, qs, method="inverted_cdf"))
+    edges = np.unique(inverted_cdf(finite, qs))
     if edges.size == 1:
         edges = np.array([edges[0], edges[0]])
     return [float(e) + 0.0 for e in edges]

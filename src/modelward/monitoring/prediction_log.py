@@ -136,24 +136,30 @@ def new_ids(n: int) -> np.ndarray:
 
 def prediction_ids(ids: Any, n: int) -> np.ndarray:
     """The batch's ids as text: unique, non-empty, at most 128 characters."""
+    import numpy as np
     import pandas as pd
 
     if ids is None:
         return new_ids(n)
-    s = pd.Series(_column(ids, n, "ids"))
-    if s.isna().any():
-        raise InvalidInput(f"ids: row {int(s.isna().to_numpy().argmax())} has no id", field="ids")
-    s = s.astype(str)
-    lengths = s.str.len()
+    values = _column(ids, n, "ids")
+    if values.dtype.kind == "U":  # a list of str: no nulls, already text
+        text = values.astype(object)
+    else:
+        s = pd.Series(values)
+        if s.isna().any():
+            row = int(s.isna().to_numpy().argmax())
+            raise InvalidInput(f"ids: row {row} has no id", field="ids")
+        text = s.astype(str).to_numpy(dtype=object)
+    lengths = np.fromiter(map(len, text), dtype=np.intp, count=n)
     if n and (lengths.min() == 0 or lengths.max() > ID_LENGTH):
-        bad = s[(lengths == 0) | (lengths > ID_LENGTH)].iloc[0]
+        bad = text[(lengths == 0) | (lengths > ID_LENGTH)][0]
         raise InvalidInput(f"ids: {bad[:40]!r} is not 1-{ID_LENGTH} characters long", field="ids")
-    dup = s.duplicated()
-    if dup.any():
+    if len(set(text.tolist())) != n:
+        dup = pd.Series(text).duplicated().to_numpy()
         raise InvalidInput(
-            f"ids: {s[dup].iloc[0]!r} appears more than once in the batch", field="ids"
+            f"ids: {text[dup][0]!r} appears more than once in the batch", field="ids"
         )
-    return s.to_numpy(dtype=object)
+    return text
 
 
 def timestamps_ms(values: Any, n: int, name: str = "timestamps") -> np.ndarray:
@@ -236,8 +242,13 @@ def encode_segment(frame: pd.DataFrame) -> bytes:
         raise InvalidInput(
             f"features: cannot be stored as Parquet ({exc})", field="features"
         ) from None
+    # Dictionary encoding only where values repeat: on floats, ids and times it builds a
+    # hash table per column only to give up on it, which was most of the writing time.
+    repeating = [
+        f.name for f in table.schema if f.name not in (ID, TS) and not pa.types.is_floating(f.type)
+    ]
     sink = io.BytesIO()
-    pq.write_table(table, sink, compression="zstd")
+    pq.write_table(table, sink, compression="zstd", use_dictionary=repeating)
     return sink.getvalue()
 
 

@@ -62,13 +62,19 @@ class PredictionSegment(Base):
 
 
 class PredictionId(Base):
-    """Every logged prediction id: makes logging idempotent and joins labels exactly."""
+    """Every logged prediction id: makes logging idempotent and joins labels exactly.
+
+    On SQLite the rows live in the primary key's B-tree (WITHOUT ROWID) and ``segment_id``
+    has no index of its own: logging writes one B-tree per id instead of three, and nothing
+    looks ids up by segment (segments are never deleted).
+    """
 
     __tablename__ = "prediction_ids"
+    __table_args__ = {"sqlite_with_rowid": False}
 
     endpoint_id: Mapped[int] = mapped_column(ForeignKey("endpoints.id"), primary_key=True)
     prediction_id: Mapped[str] = mapped_column(String(128), primary_key=True)
-    segment_id: Mapped[int] = mapped_column(ForeignKey("prediction_segments.id"), index=True)
+    segment_id: Mapped[int] = mapped_column(ForeignKey("prediction_segments.id"))
     ts_ms: Mapped[int] = mapped_column(BigInteger)
 
 
