@@ -315,7 +315,11 @@ def modelward_exact(rows: int) -> dict[str, Any]:
                 low=float(both.min()),
                 high=float(both.max()),
             )
-            row |= {"wasserstein": w, "wasserstein_bound": bound}
+            row |= {
+                "wasserstein": w,
+                "wasserstein_bound": bound,
+                "wasserstein_raw": stats.wasserstein_normed(ref, cur),
+            }
         out[name] = {k: float(v) for k, v in row.items() if v is not None}
     return {"values": out}
 
@@ -380,15 +384,23 @@ def report_exact(rows: int, ev: dict[str, Any], mw: dict[str, Any]) -> dict[str,
         print(
             f"  {measure:15} max |ours - Evidently| = {diff:.3e}  {'ok' if diff <= 1e-9 else 'X'}"
         )
-    inside, excess, widest = 0, 0.0, 0.0
     numeric = [n for n in ev["values"] if is_numeric(n)]
+    raw = max(
+        abs(ev["values"][n]["wasserstein"] - mw["values"][n]["wasserstein_raw"]) for n in numeric
+    )
+    worst["wasserstein"] = raw
+    print(
+        f"  {'wasserstein':15} max |ours - Evidently| = {raw:.3e}  {'ok' if raw <= 1e-9 else 'X'}"
+        "  (both on the raw values)"
+    )
+    inside, excess, widest = 0, 0.0, 0.0
     for name in numeric:
         diff = abs(ev["values"][name]["wasserstein"] - mw["values"][name]["wasserstein"])
         bound = mw["values"][name]["wasserstein_bound"]
         inside += diff <= bound
         excess, widest = max(excess, diff), max(widest, bound)
     print(
-        f"  wasserstein     (raw data in Evidently, sketch here) max |diff| = {excess:.3e}, "
+        f"  wasserstein     (sketch here, as the monitor computes it) max |diff| = {excess:.3e}, "
         f"within the error bound on {inside}/{len(numeric)} columns (largest bound {widest:.3e})"
     )
     return {"max_abs_diff": worst, "wasserstein_within_bound": inside}

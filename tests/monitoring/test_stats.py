@@ -313,3 +313,14 @@ def test_benjamini_hochberg_rejects_the_largest_passing_prefix():
     sample = np.concatenate([rng.uniform(0, 1, 80), rng.uniform(0, 0.002, 20)])
     adjusted = sps.false_discovery_control(sample, method="bh")
     assert stats.benjamini_hochberg(sample.tolist(), 0.05) == (adjusted <= 0.05).tolist()
+
+
+def test_normed_wasserstein_on_raw_values_is_scipys_over_the_reference_std() -> None:
+    from scipy.stats import wasserstein_distance
+
+    rng = np.random.default_rng(3)
+    ref, cur = rng.normal(0, 2, 5_000), rng.normal(0.5, 2.5, 4_000)
+    expected = wasserstein_distance(ref, cur) / np.std(ref)
+    assert stats.wasserstein_normed(ref, cur) == pytest.approx(expected, abs=1e-12)
+    assert stats.wasserstein_normed(np.full(10, 3.0), np.full(10, 4.0)) == pytest.approx(1.0)
+    assert stats.wasserstein_normed([], [1.0]) is None

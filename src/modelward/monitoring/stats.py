@@ -232,6 +232,25 @@ def _tail_edges(edges: np.ndarray, n_bins: int, low: float | None, high: float |
     return np.concatenate(([lo], edges, [hi]))
 
 
+def wasserstein_normed(ref_values: Any, cur_values: Any) -> float | None:
+    """The first Wasserstein distance between two samples of raw values, divided by the
+    reference's (population) standard deviation; 1.0 when the reference is constant.
+
+    The exact counterpart of :func:`wasserstein_from_sketch`, for when the values are at
+    hand (an evaluation, a small window, the benchmark's check against other tools).
+    Non-finite values are left out; an empty side gives ``None``.
+    """
+    from scipy.stats import wasserstein_distance
+
+    ref = np.asarray(ref_values, dtype="float64")
+    cur = np.asarray(cur_values, dtype="float64")
+    ref, cur = ref[np.isfinite(ref)], cur[np.isfinite(cur)]
+    if ref.size == 0 or cur.size == 0:
+        return None
+    std = float(np.std(ref))
+    return float(wasserstein_distance(ref, cur)) / (std if std > 0 else 1.0)
+
+
 def wasserstein_from_sketch(
     sketch_edges: Any,
     ref_sketch: Any,
