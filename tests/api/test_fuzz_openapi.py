@@ -52,6 +52,7 @@ class Seeded:
     request_id: int
     evaluation_id: str
     incident_id: int
+    alert_id: int
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,8 @@ def _seed(store: Store, tmp_path: Path) -> Seeded:
     live.log_metrics({"auc": 0.88}, step=0)
     client.log_run_artifact_bytes(live.id, b"w = 0.4\n", "model/weights.txt")
     governance = _seed_governance(client)
-    return Seeded(live.id, version.digest, spare.id, admin.id, admin.token, *governance)
+    alert = _seed_monitoring(client)
+    return Seeded(live.id, version.digest, spare.id, admin.id, admin.token, *governance, alert)
 
 
 def _seed_governance(client: Client) -> tuple[int, str, int]:
@@ -108,6 +110,36 @@ def _seed_governance(client: Client) -> tuple[int, str, int]:
     return request.id, evaluation.id, incident.id
 
 
+def _seed_monitoring(client: Client) -> int:
+    """Endpoint ``credit-api`` over a model with a training dataset, two days of logged
+    predictions (the second shifted), an alert rule and the alert a monitor run opened."""
+    import time
+
+    import numpy as np
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+
+    from modelward import infer_signature
+
+    rng = np.random.default_rng(0)
+    train = pd.DataFrame({"x": rng.normal(size=200), "y": (rng.random(200) > 0.5).astype(int)})
+    dataset = client.register_dataset("watch-train", train)
+    with client.start_run("watch", capture_environment=False) as run:
+        run.log_input(dataset, role="training")
+        model = LogisticRegression().fit(train[["x"]], train["y"])
+        run.log_model(model, "watch", signature=infer_signature(train[["x"]]))
+    client.create_endpoint("credit-api", "watch/1")
+    day = 86_400_000
+    start = (int(time.time() * 1000) // day - 3) * day
+    features = pd.DataFrame({"x": np.r_[rng.normal(size=100), rng.normal(3, 1, size=100)]})
+    stamps = np.r_[np.full(100, start + 3_600_000), np.full(100, start + day + 3_600_000)]
+    ids = [f"p{i}" for i in range(200)]
+    client.log_predictions("credit-api", features, np.zeros(200, int), ids=ids, timestamps=stamps)
+    client.add_alert_rule("credit-api", "drifting", {"metric": "drift.share", "threshold": 0.0})
+    client.monitor_run("credit-api")
+    return client.list_alerts("credit-api")[0].id
+
+
 def _real_path(path: str, seeded: Seeded) -> dict[str, Any]:
     """Path parameters naming seeded rows, for the operation at ``path``."""
     if path.startswith(("/api/v1/dataset-versions/", "/api/v1/lineage/datasets/")):
@@ -117,11 +149,15 @@ def _real_path(path: str, seeded: Seeded) -> dict[str, Any]:
         "/api/v1/experiments/": "credit-risk",
         "/api/v1/systems/": "credit-risk-scoring",
         "/api/v1/policies/": "default-low",
+        "/api/v1/endpoints/": "credit-api",
     }
     return {
         "request_id": seeded.request_id,
         "evaluation_id": seeded.evaluation_id,
         "incident_id": seeded.incident_id,
+        "alert_id": seeded.alert_id,
+        "endpoint": "credit-api",
+        "rule": "drifting",
         "model": "credit-scorer",
         "dataset": "credit-train",
         "version": 1,
