@@ -128,9 +128,13 @@ def test_demo_on_the_embedded_home_runs_twice() -> None:
 
 
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
-def test_demo_on_postgresql_runs_twice(db_url: str) -> None:
+def test_demo_on_postgresql(db_url: str) -> None:
+    """Once on PostgreSQL (a second run on the same store is the embedded test's job)."""
     with mw.Client(db_url) as client:
-        check_demo_twice(cli_env(db_url), client)
+        out = run_demo(cli_env(db_url))
+        assert trained_versions(out) == [1, 2, 3]
+        assert_demo_state(client, out, [1, 2, 3], previous=1)
+        assert client.verify_audit().intact
 
 
 def _free_port() -> int:

@@ -24,6 +24,13 @@ CLI = [sys.executable, "-c", "from modelward.cli.main import main; main()"]
 
 
 @pytest.fixture
+def db_url(sqlite_url: str) -> str:
+    """SQLite only: the CLI runs the same SDK calls on either database, and the SDK and HTTP
+    tests cover PostgreSQL; each command here is a process that takes a while to start."""
+    return sqlite_url
+
+
+@pytest.fixture
 def location(db_url: str, tmp_path: Path) -> StoreLocation:
     return StoreLocation(db_url, str(tmp_path / "artifacts"))
 

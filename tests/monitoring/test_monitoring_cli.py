@@ -52,6 +52,13 @@ class Fitted:
     model: Any
 
 
+@pytest.fixture
+def db_url(sqlite_url: str) -> str:
+    """SQLite only: the CLI runs the same SDK calls on either database, and the SDK and HTTP
+    tests cover PostgreSQL; each command here is a process that takes a while to start."""
+    return sqlite_url
+
+
 @pytest.fixture(scope="module")
 def fitted() -> Fitted:
     from sklearn.compose import make_column_transformer
