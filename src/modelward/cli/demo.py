@@ -212,6 +212,7 @@ def _serve(host: str, port: int, token: str) -> None:
         artifacts=None,
         no_auth=False,
         log_level="warning",
+        monitor_every=None,
     )
 
 
