@@ -15,13 +15,13 @@ from modelward.db.base import now_ms
 from modelward.evaluation.tables import Evaluation
 from modelward.governance.cards import build_card, completeness
 from modelward.governance.evidence import (
-    aliases_of,
     latest_card,
     newest_evaluations,
     newest_explanation,
 )
 from modelward.governance.register import system_context
 from modelward.monitoring.health import monitoring_context
+from modelward.registry.service import aliases_of
 from modelward.registry.tables import ModelAlias, ModelVersion
 from modelward.uow import UnitOfWork
 
@@ -150,7 +150,7 @@ def build_context(
     evaluations = newest_evaluations(session, row.id)
     context: dict[str, Any] = {
         "now": now_ms(),
-        "version": version_context(row, aliases_of(session, row.id)),
+        "version": version_context(row, aliases_of(uow, row)),
         "target": target_context(uow, row, alias),
         "evaluations": {name: evaluation_context(uow, ev) for name, ev in evaluations.items()},
         "approvals": approvals,

@@ -13,7 +13,7 @@ from modelward.evaluation.tables import Evaluation, Explanation
 from modelward.governance.register import system_for_model, system_public
 from modelward.governance.tables import AISystem, ModelCard
 from modelward.registry.service import version_public
-from modelward.registry.tables import ModelAlias, ModelVersion
+from modelward.registry.tables import ModelVersion
 from modelward.uow import UnitOfWork
 
 
@@ -43,11 +43,6 @@ def latest_card(session: Session, version_id: int) -> ModelCard | None:
         .order_by(ModelCard.card_version.desc())
         .limit(1)
     )
-
-
-def aliases_of(session: Session, version_id: int) -> list[str]:
-    query = select(ModelAlias.alias).where(ModelAlias.version_id == version_id)
-    return sorted(session.scalars(query))
 
 
 def card_evidence(uow: UnitOfWork, row: ModelVersion) -> dict[str, Any]:
