@@ -212,6 +212,10 @@ FLAVORS: dict[str, type[Flavor]] = {
 }
 
 
+# ONNX, XGBoost and LightGBM add themselves to FLAVORS; they subclass Flavor, defined above.
+from modelward.registry import flavors_native  # noqa: E402
+
+
 def get_flavor(name: str) -> Flavor:
     try:
         return FLAVORS[name]()
@@ -228,6 +232,8 @@ def detect_flavor(model: Any) -> str:
 
     if isinstance(model, str | os.PathLike):
         return "files"
+    if native := flavors_native.detect_native(model):
+        return native
     # An object can only be a scikit-learn estimator if scikit-learn is already imported.
     if "sklearn" in sys.modules:
         from sklearn.base import BaseEstimator

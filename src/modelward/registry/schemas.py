@@ -16,7 +16,7 @@ MAX_DESCRIPTION = 5000
 MAX_FLAVOR_META = 64_000
 MAX_META_DEPTH = 32
 MAX_SIZE = 2**63 - 1  # BIGINT: the largest size a database column holds
-FLAVOR_NAMES = ("sklearn", "pickle", "joblib", "files")
+FLAVOR_NAMES = ("sklearn", "pickle", "joblib", "files", "onnx", "xgboost", "lightgbm")
 # Flavors whose artifacts can run arbitrary code when loaded.
 CODE_EXECUTING_FLAVORS = ("pickle", "joblib")
 
@@ -67,7 +67,7 @@ class ModelVersionCreate(BaseModel):
 
     digest: str = Field(pattern=r"^[0-9a-f]{64}$", description="sha256 of the artifact")
     size: int = Field(ge=0, le=MAX_SIZE, description="artifact size in bytes")
-    flavor: Literal["sklearn", "pickle", "joblib", "files"]
+    flavor: Literal["sklearn", "pickle", "joblib", "files", "onnx", "xgboost", "lightgbm"]
     flavor_meta: dict[str, Any] = Field(default_factory=dict)
     signature: ModelSignature | None = None
     run_id: str | None = Field(default=None, pattern=r"^[0-9a-f]{32}$")
