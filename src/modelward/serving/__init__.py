@@ -1,0 +1,1 @@
+"""Online serving: traffic plans, the gateway, prediction logging and canary analysis."""
