@@ -45,3 +45,38 @@ class LiveServer:
 def token_for(store: Store, role: str, name: str | None = None) -> str:
     local = Client.over(LocalTransport(store, ADMIN))
     return local.create_token(name or f"t-{role}", role=role).token
+
+
+class LiveGateway:
+    """The online gateway on a free loopback port, in a background thread (fast timers)."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        flush_every: float = 0.2,
+        refresh_every: float = 0.2,
+        analysis_every: float = 3600.0,
+        max_body: int = 1_048_576,
+    ) -> None:
+        from modelward.serving.background import BackgroundGateway
+
+        self.gateway = BackgroundGateway(
+            store,
+            flush_every=flush_every,
+            refresh_every=refresh_every,
+            analysis_every=analysis_every,
+            max_body=max_body,
+        )
+        self.runtime, self.url = self.gateway.runtime, self.gateway.url
+
+    def wait_for(self, condition: object, timeout: float = 15.0) -> None:
+        """Until ``condition(runtime)`` holds (plans are re-read in the background)."""
+        deadline = time.monotonic() + timeout
+        while not condition(self.runtime):  # type: ignore[operator]
+            if time.monotonic() > deadline:
+                raise AssertionError("the gateway did not reach the expected state in time")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.gateway.stop()

@@ -37,6 +37,7 @@ def _register() -> None:
         register,
         report,
         runs,
+        serve,
         server,
         tokens,
     )
@@ -61,6 +62,7 @@ def _register() -> None:
         tokens,
         db,
         server,
+        serve,
         demo,
     ):
         module.register(app)

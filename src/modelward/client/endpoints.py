@@ -6,6 +6,12 @@ from typing import Any
 
 from modelward.client.base import ClientBase
 from modelward.monitoring.endpoint_schemas import EndpointCreate, EndpointPublic, EndpointUpdate
+from modelward.serving.plan_schemas import (
+    DeploymentStatus,
+    PlanPublic,
+    PlanRequest,
+    RollbackRequest,
+)
 
 
 class EndpointsAPI(ClientBase):
@@ -35,3 +41,25 @@ class EndpointsAPI(ClientBase):
 
     def list_endpoints(self) -> list[EndpointPublic]:
         return self._call("list_endpoints")  # type: ignore[no-any-return]
+
+    def set_plan(self, name: str, kind: str, **fields: Any) -> PlanPublic:
+        """Route endpoint ``name``'s online traffic by a new plan.
+
+        ``kind`` is ``single`` (one version), ``canary`` (a rising share to ``challenger``
+        by ``steps``, each held at least ``step_every``, stepped up, completed or rolled back
+        by canary analysis when ``auto``), ``shadow`` (a copy of ``share`` percent of
+        requests to ``challenger``, whose answers are logged, never returned) or ``ab``
+        (``share`` percent of callers to ``challenger``, sticky by the request field ``key``).
+        Versions that answer callers must pass the production gate (``PolicyDenied``).
+        """
+        body = self._model(PlanRequest, kind=kind, **fields)
+        return self._call("set_plan", name=name, body=body)  # type: ignore[no-any-return]
+
+    def rollback_endpoint(self, name: str, reason: str | None = None) -> PlanPublic:
+        """Return endpoint ``name`` to the plan before its current one."""
+        body = self._model(RollbackRequest, reason=reason)
+        return self._call("rollback", name=name, body=body)  # type: ignore[no-any-return]
+
+    def deployment_status(self, name: str) -> DeploymentStatus:
+        """The plan, each arm's traffic in the current step, the analysis verdict, history."""
+        return self._call("get_deployment", name=name)  # type: ignore[no-any-return]

@@ -148,15 +148,23 @@ class PredictionsAPI(ClientBase):
         return found
 
     def list_segments(
-        self, endpoint: str, since: Any = None, until: Any = None, *, profiles: bool = False
+        self,
+        endpoint: str,
+        since: Any = None,
+        until: Any = None,
+        *,
+        profiles: bool = False,
+        shadow: bool = False,
     ) -> list[SegmentPublic]:
-        """The endpoint's segments with predictions in ``[since, until)``, oldest first."""
+        """The endpoint's segments with predictions in ``[since, until)``, oldest first;
+        ``shadow=True`` adds the shadow challenger's (``source == "shadow"``)."""
         found: list[SegmentPublic] = self._call(
             "list_segments",
             endpoint=endpoint,
             since=_instant(since),
             until=_instant(until),
             profiles=profiles,
+            shadow=shadow,
         )
         return found
 
@@ -166,9 +174,13 @@ class PredictionsAPI(ClientBase):
         since: Any = None,
         until: Any = None,
         columns: Sequence[str] | None = None,
+        *,
+        shadow: bool = False,
     ) -> pd.DataFrame:
         """Logged predictions made in ``[since, until)`` as one DataFrame (``__id__``,
-        ``__ts__`` in epoch ms, the features, ``__prediction__``, ``__score__``)."""
+        ``__ts__`` in epoch ms, the features, ``__prediction__``, ``__score__``; from the
+        gateway also ``__arm__`` and ``__latency_ms__``); ``shadow=True`` adds the shadow
+        challenger's answers."""
         import pandas as pd
 
         from modelward.audit.service import parse_instant
@@ -180,7 +192,7 @@ class PredictionsAPI(ClientBase):
         )
         wanted = None if columns is None else list(dict.fromkeys([ID, TS, *columns]))
         parts = []
-        for segment in self.list_segments(endpoint, since, until):
+        for segment in self.list_segments(endpoint, since, until, shadow=shadow):
             data = self._transport.get_artifact(segment.digest, f"segment {segment.id}")
             frame = decode_segment(data, wanted)
             if since_ms is not None:

@@ -435,21 +435,35 @@ def report_incident(uow: UnitOfWork, name: str, body: IncidentCreate) -> Inciden
     occurred = _stored_instant(body.occurred_at)
     if (occurred - now).total_seconds() * 1000 > MAX_CLOCK_SKEW_MS:
         raise InvalidInput("occurred_at: is in the future", field="occurred_at")
+    incident = open_incident(uow, row, body.title, body.description, body.severity, occurred)
+    return incident_public(row, incident)
+
+
+def open_incident(
+    uow: UnitOfWork,
+    system: AISystem,
+    title: str,
+    description: str,
+    severity: str,
+    occurred: datetime | None = None,
+) -> Incident:
+    """Record an open incident on ``system`` and its audit event (the caller holds the lock)."""
+    now = stored_now()
     incident = Incident(
-        system_id=row.id,
-        occurred_at=occurred,
-        severity=body.severity,
-        title=body.title,
-        description=body.description,
+        system_id=system.id,
+        occurred_at=occurred or now,
+        severity=severity,
+        title=title,
+        description=description,
         status="open",
         reported_by=uow.actor,
         created_at=now,
     )
     uow.session.add(incident)
     uow.session.flush()
-    summary = {"incident": incident.id, "severity": body.severity, "title": body.title}
-    _audit(uow, "ai_system.incident_report", row, summary)
-    return incident_public(row, incident)
+    summary = {"incident": incident.id, "severity": severity, "title": title}
+    _audit(uow, "ai_system.incident_report", system, summary)
+    return incident
 
 
 def _stored_instant(value: datetime) -> datetime:

@@ -122,6 +122,10 @@ def create_endpoint(uow: UnitOfWork, body: EndpointCreate) -> EndpointPublic:
         updated_at=now,
     )
     uow.session.add(row)
+    uow.session.flush()
+    from modelward.serving.plans import record_single
+
+    record_single(uow, row)
     return _audit(uow, "endpoint.create", row, gate=gate)
 
 
@@ -142,6 +146,9 @@ def update_endpoint(uow: UnitOfWork, name: str, body: EndpointUpdate) -> Endpoin
             summary["gate"] = deployment_gate(uow, version)
             summary["from_version"] = uow.session.get_one(ModelVersion, row.version_id).version
             row.version_id = version.id
+            from modelward.serving.plans import record_single
+
+            record_single(uow, row, reason="deployed another version")
     if body.config is not None:
         _check_config(body.config)
         if body.config != row.config:

@@ -212,10 +212,21 @@ def segment_public(
 
 
 def segments_between(
-    uow: UnitOfWork, endpoint: Endpoint, since_ms: int | None, until_ms: int | None
+    uow: UnitOfWork,
+    endpoint: Endpoint,
+    since_ms: int | None,
+    until_ms: int | None,
+    *,
+    shadow: bool = False,
 ) -> list[PredictionSegment]:
-    """Segments holding predictions in ``[since, until)``, oldest hour first."""
+    """Segments holding predictions in ``[since, until)``, oldest hour first.
+
+    Shadow predictions (a challenger's answers that no caller received) are left out unless
+    asked for: monitoring watches what the endpoint answered.
+    """
     query = select(PredictionSegment).where(PredictionSegment.endpoint_id == endpoint.id)
+    if not shadow:
+        query = query.where(PredictionSegment.source != "shadow")
     if since_ms is not None:
         query = query.where(PredictionSegment.max_ts_ms >= since_ms)
     if until_ms is not None:
@@ -231,8 +242,10 @@ def list_segments(
     since: str | None = None,
     until: str | None = None,
     profiles: bool = False,
+    shadow: bool = False,
 ) -> list[SegmentPublic]:
-    """The endpoint's prediction segments with predictions in ``[since, until)``."""
+    """The endpoint's prediction segments with predictions in ``[since, until)``; with
+    ``shadow``, also the shadow challenger's (source ``shadow``)."""
     row = get_endpoint_row(uow.session, endpoint, "endpoint")
     since_ms, until_ms = parse_instant(since, "since"), parse_instant(until, "until")
     query = select(ModelVersion.id, ModelVersion.version).where(
@@ -241,7 +254,7 @@ def list_segments(
     versions = {vid: number for vid, number in uow.session.execute(query)}
     return [
         segment_public(s, row.name, versions[s.version_id], profile=profiles)
-        for s in segments_between(uow, row, since_ms, until_ms)
+        for s in segments_between(uow, row, since_ms, until_ms, shadow=shadow)
     ]
 
 

@@ -2,8 +2,9 @@
 index of every logged prediction id.
 
 A segment holds ``__id__`` (str), ``__ts__`` (int64 ms), the features in the order of the
-baseline's inputs, ``__prediction__`` and, when given, ``__score__``. The SDK builds and
-profiles segments (see ``client/predictions.py``); the server re-reads each segment's ids and
+baseline's inputs, ``__prediction__`` and, when given, ``__score__``; segments the online
+gateway writes also hold ``__arm__`` and ``__latency_ms__``. The SDK builds and profiles
+segments (see ``client/predictions.py``); the server re-reads each segment's ids and
 timestamps from the stored blob before indexing them, so the id index always describes what
 the blobs hold.
 """
@@ -25,7 +26,9 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 ID, TS, PREDICTION, SCORE = "__id__", "__ts__", "__prediction__", "__score__"
-RESERVED = (ID, TS, PREDICTION, SCORE)
+# Written by the online gateway: which arm of a traffic plan answered, and how fast.
+ARM, LATENCY = "__arm__", "__latency_ms__"
+RESERVED = (ID, TS, PREDICTION, SCORE, ARM, LATENCY)
 HOUR_MS = 3_600_000
 MAX_TS_MS = 253_402_300_800_000  # 10000-01-01: what datetimes can represent
 

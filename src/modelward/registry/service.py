@@ -276,6 +276,7 @@ def delete_model_version(uow: UnitOfWork, ref: str) -> ModelVersionPublic:
     if children:
         names = ", ".join(f"{c.model.name}/{c.version}" for c in children)
         raise Conflict(f"cannot delete {out.ref}: it is the parent of {names}", field="ref")
+    _refuse_if_served(uow, row, out.ref)
     uow.session.delete(row)
     uow.session.flush()
     summary = {"digest": out.digest}
@@ -283,6 +284,37 @@ def delete_model_version(uow: UnitOfWork, ref: str) -> ModelVersionPublic:
         "model_version.delete", "model_version", out.ref, out.model_dump(mode="json"), summary
     )
     return out
+
+
+def _refuse_if_served(uow: UnitOfWork, row: ModelVersion, ref: str) -> None:
+    """A version an endpoint serves, or any traffic plan ever routed to, stays: the
+    prediction log and the plan history refer to it."""
+    from sqlalchemy import or_
+
+    from modelward.monitoring.tables import Endpoint
+    from modelward.serving.tables import TrafficPlan
+
+    served = uow.session.scalar(select(Endpoint.name).where(Endpoint.version_id == row.id))
+    routed = uow.session.execute(
+        select(Endpoint.name, TrafficPlan.seq)
+        .join(Endpoint, Endpoint.id == TrafficPlan.endpoint_id)
+        .where(
+            or_(
+                TrafficPlan.primary_version_id == row.id,
+                TrafficPlan.challenger_version_id == row.id,
+            )
+        )
+        .limit(1)
+    ).first()
+    if served is not None or routed is not None:
+        where = (
+            f"endpoint {served} serves it"
+            if served
+            else (
+                f"endpoint {routed[0]}'s plan {routed[1]} routed traffic to it"  # type: ignore[index]
+            )
+        )
+        raise Conflict(f"cannot delete {ref}: {where}; archive it instead", field="ref")
 
 
 from modelward.registry import aliases as _aliases  # noqa: E402, F401  (registers operations)
