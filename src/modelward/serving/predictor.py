@@ -340,12 +340,19 @@ class SklearnPredictor(Predictor):
         numeric = all(types[name] in NUMERIC_TYPES for name in order)
         if fitted is None:
             # Fitted on an array: it takes one, of objects when some input is not numeric.
-            return model, matrix_builder(order, np.float64 if numeric else object)
+            if numeric:
+                from modelward.serving.linear import compile_linear
+
+                compiled = compile_linear(model, len(order))
+                return compiled or model, matrix_builder(order)
+            return model, matrix_builder(order, object)
         if numeric:
             plain = _without_feature_names(model)
             methods = ["predict", "predict_proba"] if self._classes is not None else ["predict"]
             if plain is not None and _takes_arrays(plain, len(order), methods):
-                return plain, matrix_builder(order)
+                from modelward.serving.linear import compile_linear
+
+                return compile_linear(plain, len(order)) or plain, matrix_builder(order)
         return model, frame_builder(order, types)
 
     def predict(self, columns: Columns, n: int) -> Prediction:
