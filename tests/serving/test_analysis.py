@@ -203,6 +203,15 @@ def test_a_quality_drop_fails_only_once_labels_suffice() -> None:
     assert judge(p, c, Thresholds(), accuracy(0.86, 150)).outcome == "pass"
 
 
+def test_an_accuracy_drop_chance_explains_does_not_roll_back() -> None:
+    p, c = arm(1000, seed=1), arm(500, seed=2)
+    small = Quality("accuracy", True, 0.76, 0.70, 100, 100)  # 6 points on 100 labels each
+    quality = check(judge(p, c, Thresholds(), small), "quality")
+    assert quality.outcome == "pass" and "not significant" in quality.message
+    large = Quality("accuracy", True, 0.76, 0.70, 2000, 2000)  # the same drop, well measured
+    assert check(judge(p, c, Thresholds(), large), "quality").outcome == "fail"
+
+
 def test_an_error_metric_may_rise_by_a_share_of_the_primary() -> None:
     p, c = arm(1000, seed=1), arm(500, seed=2)
     small = Quality("rmse", False, 1000.0, 1040.0, 300, 300)  # 4% worse

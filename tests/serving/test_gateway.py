@@ -290,3 +290,41 @@ def test_open_inference_protocol_v2(sqlite_served: Served, gateway: LiveGateway)
     r4 = httpx.post(f"{base}/models/{ENDPOINT}/infer", json=unknown_output, timeout=10)
     assert r4.status_code == 400 and "explanation" in r4.json()["error"]
     assert httpx.get(f"{base}/models/unknown").status_code == 404
+
+
+def test_nothing_a_client_sends_produces_a_500(sqlite_served: Served, gateway: LiveGateway) -> None:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8)
+    values = st.recursive(
+        scalars,
+        lambda inner: (
+            st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4)
+        ),
+        max_leaves=12,
+    )
+    row = st.fixed_dictionaries({f: scalars for f in FEATURES})
+    bodies = (
+        st.builds(lambda r: {"instances": r}, st.lists(row | values, max_size=3))
+        | st.builds(lambda v: {"inputs": v}, values)
+        | st.builds(lambda v: {"inputs": [v], "outputs": v}, values)
+        | values
+    )
+    paths = st.sampled_from(
+        [f"/v1/endpoints/{ENDPOINT}/predict", f"/v2/models/{ENDPOINT}/infer",
+         f"/v1/endpoints/{ENDPOINT}/feedback", f"/v2/models/{ENDPOINT}/versions/9/infer"]
+    )  # fmt: skip
+    http = httpx.Client(base_url=gateway.url, timeout=10)
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(path=paths, body=bodies, raw=st.binary(max_size=64), as_raw=st.booleans())
+    def check(path: str, body: object, raw: bytes, as_raw: bool) -> None:
+        r = http.post(path, content=raw) if as_raw else http.post(path, json=body)
+        assert r.status_code < 500 or r.status_code == 503, (r.status_code, r.text)
+        assert "Traceback" not in r.text
+
+    try:
+        check()
+    finally:
+        http.close()
