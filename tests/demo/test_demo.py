@@ -71,7 +71,10 @@ def assert_demo_state(client: mw.Client, out: str, versions: list[int], previous
         assert len(approvers) == 2 and request.requested_by not in approvers
     champion = client.get_version(f"{MODEL}@champion")
     assert champion.version == retrained.version
-    assert client.get_endpoint("credit-api").version == champion.version
+    canary_plan = next(
+        p for p in client.deployment_status("credit-api").history if p.kind == "canary"
+    )
+    assert client.get_endpoint("credit-api").version == champion.version, canary_plan.verdict
     gate = client.list_audit_events(action="gate.pass")
     assert gate and gate[-1].summary["ref"] == f"{MODEL}/{champion.version}"
     lineage = champion.lineage()
@@ -89,6 +92,18 @@ def assert_demo_state(client: mw.Client, out: str, versions: list[int], previous
     home = Path(os.environ["MODELWARD_HOME"])
     assert (home / "credit-api-report.html").read_text().count("<svg") >= 2
     assert (home / "credit-api-drift.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    # Serving: credit-api went online and the canary rolled the retrained champion out
+    # through the gateway, step by step; every answer was logged.
+    deployment = client.deployment_status("credit-api")
+    assert deployment.mode == "online" and deployment.plan.kind == "single"
+    canary = next(p for p in deployment.history if p.kind == "canary")
+    assert canary.state == "completed" and canary.challenger == f"{MODEL}/{champion.version}"
+    assert client.list_audit_events(action="endpoint.canary_complete")
+    served = re.search(r"([\d,]+) live requests", out)
+    assert served, out
+    gateway_rows = client.read_segments("credit-api", since=canary.created_at, columns=[])
+    assert len(gateway_rows) >= int(served.group(1).replace(",", ""))
 
     # The compliance pack verifies offline with the printed key.
     key = re.search(r"public key\s+([0-9a-f]{64})", out.replace("│", " ").replace("\n", " "))

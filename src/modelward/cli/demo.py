@@ -27,13 +27,19 @@ def demo(
     with Client() as client:
         result = scenario.run(client, console)
         render(result)
-        if no_serve:
-            return
-        if is_http(uri):
-            console.print("MODELWARD_URI is a server already; not starting another one.")
+        gateway = result.serving.gateway if result.serving else None
+        if no_serve or is_http(uri):
+            if is_http(uri) and not no_serve:
+                console.print("MODELWARD_URI is a server already; not starting another one.")
+            if gateway is not None:
+                gateway.stop()
             return
         token = _fresh_demo_token(client)
-    _serve(host, port, token)
+    try:
+        _serve(host, port, token, gateway.url if gateway else None)
+    finally:
+        if gateway is not None:
+            gateway.stop()
 
 
 def _where(uri: str | None) -> str:
@@ -92,6 +98,7 @@ def render(result: Any) -> None:
     audit = result.audit
     chain = "[green]intact[/green]" if audit.intact else f"[red]BROKEN[/red] ({audit.message})"
     added = audit.head_seq - result.audit_events_before
+    _print_canary(result.serving)
     _print_summary(
         [
             [
@@ -120,6 +127,7 @@ def render(result: Any) -> None:
             ],
             ["compliance pack", _pack_line(story)],
             *_monitoring_rows(result.monitoring),
+            *_serving_rows(result.serving),
             ["audit events", f"{audit.events_checked} in the chain ({added} written by this demo)"],
             ["audit chain", chain],
             ["time", f"{result.seconds:.1f} s"],
@@ -143,11 +151,53 @@ def _monitoring_rows(watched: Any) -> list[list[str]]:
         ],
         [
             "retrained",
-            f"{watched.retrained.model}/{watched.retrained.version} → champion after two "
-            f"approvals; {watched.endpoint.name} serves {watched.endpoint.ref}",
+            f"{watched.retrained.model}/{watched.retrained.version} → champion after two approvals",
         ],
         ["report", f"{watched.report} (health {health})"],
     ]
+
+
+def _serving_rows(served: Any) -> list[list[str]]:
+    if served is None:
+        return [["gateway", "not started (the demo ran against a server)"]]
+    arms = ", ".join(f"{n:,} {arm}" for arm, n in sorted(served.by_arm.items()))
+    plan = served.status.plan
+    return [
+        ["gateway", f"{served.url}/v1/endpoints/{served.status.endpoint}/predict (and /v2)"],
+        [
+            "canary",
+            f"{served.primary} → {served.challenger}: {served.requests:,} live requests "
+            f"({arms}); {' → '.join(served.steps)}; now {plan.kind} {plan.primary}",
+        ],
+    ]
+
+
+def _print_canary(served: Any) -> None:
+    """The last canary plan's analysis, check by check."""
+    if served is None:
+        return
+    judged = [p for p in served.status.history if p.kind == "canary" and p.verdict]
+    if not judged:
+        return
+    verdict = judged[0].verdict
+    print_table(
+        f"canary analysis of {judged[0].challenger}: {verdict['outcome']} ({judged[0].state})",
+        ["check", "primary", "challenger", "limit", "outcome"],
+        [
+            (
+                c["name"],
+                _figure(c["primary"]),
+                _figure(c["challenger"]),
+                _figure(c["limit"]),
+                c["outcome"],
+            )
+            for c in verdict["checks"]
+        ],
+    )
+
+
+def _figure(value: Any) -> str:
+    return "" if value is None else f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
 def _pack_line(story: Any) -> str:
@@ -190,7 +240,7 @@ def _fresh_demo_token(client: Any) -> str:
     return str(client.create_token(name, role="admin").token)
 
 
-def _serve(host: str, port: int, token: str) -> None:
+def _serve(host: str, port: int, token: str, gateway: str | None) -> None:
     from modelward.cli.server import serve
     from modelward.demo.scenario import MODEL
 
@@ -204,7 +254,14 @@ def _serve(host: str, port: int, token: str) -> None:
             highlight=False,
             soft_wrap=True,
         )
-    console.print("Ctrl-C stops the server.", highlight=False)
+    if gateway:
+        console.print(
+            f"the gateway keeps serving credit-api: curl {gateway}/v1/endpoints/credit-api/predict"
+            " -d '{\"instances\": [...]}', metrics at /metrics",
+            highlight=False,
+            soft_wrap=True,
+        )
+    console.print("Ctrl-C stops the servers.", highlight=False)
     serve(
         host=host,
         port=port,

@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.markup import escape
 
 import modelward as mw
-from modelward.demo import monitoring
+from modelward.demo import monitoring, serving
 from modelward.demo.governance import run_story
 
 EXPERIMENT = "credit-risk"
@@ -89,6 +89,7 @@ class DemoResult:
     audit_events_before: int
     governance: Any
     monitoring: Any
+    serving: Any
     seconds: float
 
 
@@ -331,6 +332,7 @@ def run(client: mw.Client, console: Console) -> DemoResult:
     with steps.step(f"Tracing the lineage of {MODEL}@champion"):
         lineage = client.get_version(f"{MODEL}@champion").lineage()
     watched = monitoring.run_story(client, steps, MODEL, train, TARGET)
+    served = serving.run_story(client, steps, MODEL, holdout, TARGET)
     with steps.step("Verifying the audit chain") as note:
         audit = client.verify_audit()
         note(f"{audit.events_checked} events, {'intact' if audit.intact else 'BROKEN'}")
@@ -348,5 +350,6 @@ def run(client: mw.Client, console: Console) -> DemoResult:
         audit_events_before=events_before,
         governance=story,
         monitoring=watched,
+        serving=served,
         seconds=time.perf_counter() - started,
     )
