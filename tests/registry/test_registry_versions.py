@@ -77,8 +77,11 @@ def test_bad_version_input_is_refused_and_nothing_is_stored(client: mw.Client, f
         client.create_model_version("credit-scorer", fitted.model, tags={"k": "v" * 8001})
     assert long_tag.value.field == "tags"
     with pytest.raises(mw.InvalidInput) as unknown_flavor:
-        client.create_model_version("credit-scorer", fitted.model, flavor="onnx")
+        client.create_model_version("credit-scorer", fitted.model, flavor="tensorflow")
     assert unknown_flavor.value.field == "flavor"
+    with pytest.raises(mw.InvalidInput) as wrong_object:
+        client.create_model_version("credit-scorer", fitted.model, flavor="onnx")
+    assert wrong_object.value.field == "model"
     with pytest.raises(mw.InvalidInput) as undetectable:
         client.create_model_version("credit-scorer", {"weights": [1, 2]})
     assert undetectable.value.field == "flavor"
