@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections import Counter
 from pathlib import Path
@@ -320,7 +321,9 @@ def test_nothing_a_client_sends_produces_a_500(sqlite_served: Served, gateway: L
     @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
     @given(path=paths, body=bodies, raw=st.binary(max_size=64), as_raw=st.booleans())
     def check(path: str, body: object, raw: bytes, as_raw: bool) -> None:
-        r = http.post(path, content=raw) if as_raw else http.post(path, json=body)
+        # json.dumps writes NaN and Infinity as bare words, as careless clients do.
+        content = raw if as_raw else json.dumps(body).encode()
+        r = http.post(path, content=content)
         assert r.status_code < 500 or r.status_code == 503, (r.status_code, r.text)
         assert "Traceback" not in r.text
 

@@ -142,18 +142,24 @@ def frame_of(entries: list[Entry]) -> pd.DataFrame:
     import pandas as pd
 
     first = entries[0]
+    counts = np.fromiter((e.n for e in entries), dtype=np.int64, count=len(entries))
+    # Per-request values repeat once per row: one np.repeat each, not one array per request.
+    times = np.fromiter((e.ts_ms for e in entries), dtype=np.int64, count=len(entries))
+    latency = np.fromiter((e.latency_ms for e in entries), dtype=np.float64, count=len(entries))
+    arms = np.array([e.arm for e in entries], dtype=object)
     columns: dict[str, Any] = {
         ID: [i for e in entries for i in e.ids],
-        TS: np.concatenate([np.full(e.n, e.ts_ms, dtype=np.int64) for e in entries]),
+        TS: np.repeat(times, counts),
     }
     for name in first.columns:
         values = np.concatenate([e.columns[name] for e in entries])
         columns[name] = storable(pd.Series(values))
     columns[PREDICTION] = storable(pd.Series(np.concatenate([e.predictions for e in entries])))
     if all(e.scores is not None for e in entries):
-        columns[SCORE] = np.concatenate([e.scores for e in entries]).astype("float64")  # type: ignore[misc]
-    columns[ARM] = [e.arm for e in entries for _ in range(e.n)]
-    columns[LATENCY] = np.concatenate([np.full(e.n, e.latency_ms) for e in entries])
+        scores = np.concatenate([e.scores for e in entries])  # type: ignore[misc]
+        columns[SCORE] = scores.astype("float64")
+    columns[ARM] = np.repeat(arms, counts)
+    columns[LATENCY] = np.repeat(latency, counts)
     return pd.DataFrame(columns, copy=False)
 
 

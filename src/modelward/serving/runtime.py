@@ -94,8 +94,10 @@ class Runtime:
         refresh_every: float = 1.0,
         analysis_every: float = 10.0,
         max_log_rows: int = 1_000_000,
+        freeze_gc: bool = False,
     ) -> None:
         self.store = store
+        self.freeze_gc = freeze_gc
         self.only = set(only or [])
         self.flush_every, self.refresh_every = flush_every, refresh_every
         self.analysis_every = analysis_every
@@ -117,6 +119,14 @@ class Runtime:
 
     def start(self) -> None:
         self.refresh()
+        if self.freeze_gc:
+            import gc
+
+            # Everything loaded so far (libraries, models) lives as long as the process: out of
+            # the collector's sight, a full collection no longer walks millions of objects
+            # while requests wait (it showed as a 130 ms p99 under load).
+            gc.collect()
+            gc.freeze()
         self._thread = threading.Thread(target=self._loop, name="modelward-gateway", daemon=True)
         self._thread.start()
 
