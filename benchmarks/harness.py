@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import platform
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -137,10 +138,15 @@ class Server:
         assert self.proc is not None
         return tree_memory(self.proc.pid)
 
-    def stop(self) -> None:
+    def stop(self) -> int | None:
+        """SIGTERM the group, SIGKILL after 30 s; the leader's exit code (None if not running).
+
+        A negative code means a signal ended it: -9 says SIGTERM was not enough.
+        """
         if self.proc is None or self.proc.poll() is not None:
+            code = None if self.proc is None else self.proc.returncode
             self.proc = None
-            return
+            return code
         pgid = self.proc.pid  # start_new_session made the server its own group leader
         os.killpg(pgid, signal.SIGTERM)
         try:
@@ -148,6 +154,7 @@ class Server:
         except subprocess.TimeoutExpired:
             os.killpg(pgid, signal.SIGKILL)
             self.proc.wait()
+        code = self.proc.returncode
         # Workers of the group may outlive the leader by a moment; make sure they are gone.
         deadline = time.time() + 10
         while time.time() < deadline:
@@ -159,6 +166,7 @@ class Server:
         else:
             os.killpg(pgid, signal.SIGKILL)
         self.proc = None
+        return code
 
 
 def machine_info(mlflow_py: str, modelward_py: str) -> dict[str, str]:
@@ -197,3 +205,14 @@ def source_state(root: Path) -> dict[str, str]:
         "commit": git("rev-parse", "--short", "HEAD"),
         "uncommitted_src_files": str(len(changed)),
     }
+
+
+def copy_source(root: Path, dst: Path) -> Path:
+    """Copy ``root``'s src/modelward under ``dst``; a folder to put on PYTHONPATH.
+
+    A long run then measures one version of the code even while the tree is being edited.
+    """
+    shutil.copytree(
+        root / "src" / "modelward", dst / "modelward", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    return dst
