@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -331,3 +332,51 @@ def test_nothing_a_client_sends_produces_a_500(sqlite_served: Served, gateway: L
         check()
     finally:
         http.close()
+
+
+def test_a_plan_change_under_load_drops_no_request(
+    sqlite_served: Served, gateway: LiveGateway
+) -> None:
+    import threading
+
+    codes: list[int] = []
+    versions: set[str] = set()
+    stop = threading.Event()
+
+    def load() -> None:
+        with httpx.Client(timeout=10) as http:
+            url = f"{gateway.url}/v1/endpoints/{ENDPOINT}/predict"
+            while not stop.is_set():
+                r = http.post(url, json={"instances": rows(1)})
+                codes.append(r.status_code)
+                versions.add(r.json().get("version", ""))
+
+    workers = [threading.Thread(target=load) for _ in range(3)]
+    for w in workers:
+        w.start()
+    sqlite_served.client.set_plan(ENDPOINT, "single", primary=sqlite_served.better)
+    gateway.wait_for(lambda rt: rt.endpoints[ENDPOINT].primary.ref == sqlite_served.better)
+    time.sleep(0.3)
+    stop.set()
+    for w in workers:
+        w.join()
+    assert codes and set(codes) == {200}
+    assert versions == {sqlite_served.good, sqlite_served.better}
+
+
+def test_replicas_share_the_store_and_analysis_sees_them_all(sqlite_served: Served) -> None:
+    client = sqlite_served.client
+    client.set_plan(ENDPOINT, "canary", challenger=sqlite_served.better, steps=[50], auto=False)
+    replicas = [LiveGateway(sqlite_served.store) for _ in range(2)]
+    try:
+        for gw in replicas:
+            gw.wait_for(lambda rt: rt.endpoints[ENDPOINT].kind == "canary")
+            for i in range(40):
+                assert predict(gw, {"instances": rows(1, seed=i)}).status_code == 200
+            gw.runtime.flush()
+    finally:
+        for gw in replicas:
+            gw.stop()
+    status = client.deployment_status(ENDPOINT)
+    assert sum(a.requests for a in status.arms) == 80
+    assert logged_rows(client) == 80

@@ -81,7 +81,8 @@ class LiveEndpoint:
 
 
 def replica_name() -> str:
-    return f"{socket.gethostname()}-{os.getpid()}"[:128]
+    """Host, process and a random tag: two gateways in one process are two replicas."""
+    return f"{socket.gethostname()}-{os.getpid()}-{os.urandom(3).hex()}"[:128]
 
 
 class Runtime:
