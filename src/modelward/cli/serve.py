@@ -48,12 +48,20 @@ def serve(
     # flush from adding to the latency of the requests that arrive while it runs.
     sys.setswitchinterval(0.0002)
 
-    from modelward.config import resolve_location
+    from modelward.config import is_http, resolve_location
+    from modelward.errors import InvalidInput
     from modelward.serving.gateway import Gateway
     from modelward.serving.runtime import Runtime
     from modelward.store import Store
 
-    store = Store(resolve_location(uri or os.environ.get("MODELWARD_URI"), artifacts))
+    target = uri or os.environ.get("MODELWARD_URI")
+    if is_http(target):
+        raise InvalidInput(
+            "uri: the gateway opens the database and artifact store itself; give a sqlite:/// "
+            "or postgresql+psycopg:// URL (and --artifacts), not a server's address",
+            field="uri",
+        )
+    store = Store(resolve_location(target, artifacts))
     runtime = Runtime(
         store,
         only=endpoint or None,
