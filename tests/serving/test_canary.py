@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from conftest import ENDPOINT, Served, rows
+from conftest import ENDPOINT, FEATURES, Served, applicants, rows
 from support import LiveGateway
 
 
@@ -20,12 +20,23 @@ def analysing(sqlite_served: Served) -> Iterator[LiveGateway]:
 
 
 def drive(gw: LiveGateway, until: object, limit: int = 1500) -> int:
-    """Send single-row requests until ``until(runtime)`` holds; how many were sent."""
-    url = f"{gw.url}/v1/endpoints/{ENDPOINT}/predict"
+    """Send single-row requests, and every 20 their outcomes as feedback, until
+    ``until(runtime)`` holds; how many were sent."""
+    url = f"{gw.url}/v1/endpoints/{ENDPOINT}"
+    ids: list[str] = []
+    labels: list[int] = []
     with httpx.Client(timeout=10) as http:
         for sent in range(1, limit + 1):
-            assert http.post(url, json={"instances": rows(1, seed=sent)}).status_code == 200
+            applicant = applicants(1, seed=sent)
+            row = {k: float(v) for k, v in applicant[FEATURES].iloc[0].items()}
+            answer = http.post(f"{url}/predict", json={"instances": [row]})
+            assert answer.status_code == 200
+            ids.append(answer.json()["request_id"])
+            labels.append(int(applicant["bad"].iloc[0]))
             if sent % 20 == 0:
+                feedback = http.post(f"{url}/feedback", json={"ids": ids, "labels": labels})
+                assert feedback.status_code == 201, feedback.text
+                ids, labels = [], []
                 time.sleep(0.05)
                 if until(gw.runtime):  # type: ignore[operator]
                     return sent
@@ -46,7 +57,7 @@ def test_a_worse_challenger_is_rolled_back_on_its_own(
         challenger=sqlite_served.flipped,
         steps=[50, 100],
         step_every="1h",
-        analysis={"min_requests": 40},
+        analysis={"min_requests": 40, "min_labels": 50},
     )
     analysing.wait_for(lambda rt: kind(rt) == "canary")
     drive(analysing, lambda rt: kind(rt) == "single")
@@ -56,9 +67,10 @@ def test_a_worse_challenger_is_rolled_back_on_its_own(
     canary = status.history[1]
     assert canary.state == "rolled_back" and canary.verdict["outcome"] == "fail"
     failed = [c["name"] for c in canary.verdict["checks"] if c["outcome"] == "fail"]
-    assert "prediction_drift" in failed
+    # It answers the opposite of the truth: its accuracy on the returned outcomes collapses.
+    assert "quality" in failed
     events = client.list_audit_events(action="endpoint.auto_rollback")
-    assert len(events) == 1 and "prediction_drift" in str(events[0].summary) or events
+    assert len(events) == 1 and "quality" in str(events[0].summary)
 
 
 def test_a_sound_challenger_steps_up_and_takes_over(
