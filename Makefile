@@ -24,4 +24,4 @@ lint: install
 	$(BIN)/mypy src
 
 test: lint
-	$(BIN)/python -m pytest -q -p no:cacheprovider -n auto
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n auto --dist loadgroup

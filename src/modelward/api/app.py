@@ -23,7 +23,12 @@ _BLOB = {"application/octet-stream": {"schema": {"type": "string", "format": "bi
 
 
 def create_app(
-    store: Store, *, auth: bool = True, anonymous_actor: str = "anonymous", read_cache: bool = True
+    store: Store,
+    *,
+    auth: bool = True,
+    anonymous_actor: str = "anonymous",
+    read_cache: bool = True,
+    ui: bool = True,
 ) -> FastAPI:
     """Build the API over ``store``; with ``auth=False`` every caller is an admin (tests, demo)."""
     app = FastAPI(
@@ -36,10 +41,15 @@ def create_app(
     app.state.auth = auth
     app.state.anonymous_actor = anonymous_actor
     app.state.read_cache = ReadCache() if read_cache else None
+    app.state.ui = ui
     install_error_handlers(app)
     install_operations(app, load_all())
     _install_artifacts(app)
     install_audit_export(app)
+    if ui:
+        from modelward.ui import install_ui
+
+        install_ui(app)
 
     @app.get("/api/v1/health", tags=["server"], operation_id="health")
     async def health() -> dict[str, str]:

@@ -7,8 +7,9 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from modelward.client.base import clean_message, printable
@@ -56,15 +57,43 @@ def _field(loc: tuple[object, ...]) -> str | None:
     return ".".join(parts) or (str(loc[0]) if loc else None)
 
 
+def _page(request: Request) -> bool:
+    """Whether the failure belongs to a web page (answered as HTML) rather than the API."""
+    from modelward.ui.web import is_ui_path
+
+    return request.app.state.ui and is_ui_path(request.url.path)
+
+
+async def _error_page(request: Request, status: int, message: str) -> Response:
+    from modelward.ui.web import plain_error_page
+
+    return await run_in_threadpool(plain_error_page, request, status, message)
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    from modelward.ui.web import LoginRequired
+
+    @app.exception_handler(LoginRequired)
+    async def _login(request: Request, _: LoginRequired) -> Response:
+        from modelward.ui.web import login_redirect
+
+        return login_redirect(request)
+
     @app.exception_handler(ModelwardError)
-    async def _domain(_: Request, exc: ModelwardError) -> JSONResponse:
+    async def _domain(request: Request, exc: ModelwardError) -> Response:
+        if _page(request):
+            from modelward.ui.web import error_page
+
+            return await run_in_threadpool(error_page, request, exc)
         return JSONResponse(status_code=exc.http_status, content={"error": exc.to_dict()})
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         err = exc.errors()[0]
         field = _field(tuple(err.get("loc", ())))
+        if _page(request):
+            msg = clean_message(str(err.get("msg")))
+            return await _error_page(request, 400, f"{field}: {msg}" if field else msg)
         msg = clean_message(str(err.get("msg")))
         if err.get("type") == "json_invalid":  # loc is ("body", <character offset>)
             where = field
@@ -74,7 +103,15 @@ def install_error_handlers(app: FastAPI) -> None:
         return _error(400, "invalid_input", message, field)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if _page(request):
+            message = {
+                404: "There is no page at this address.",
+                405: "This page cannot be used that way.",
+            }
+            return await _error_page(
+                request, exc.status_code, message.get(exc.status_code, str(exc.detail))
+            )
         code = {400: "invalid_input", 404: "not_found", 405: "method_not_allowed"}.get(
             exc.status_code, "error"
         )
@@ -83,6 +120,13 @@ def install_error_handlers(app: FastAPI) -> None:
         return _error(exc.status_code, code, str(exc.detail))
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
+        if _page(request):
+            return await _error_page(
+                request,
+                500,
+                f"The server hit an internal error ({type(exc).__name__}); "
+                "it is in the server log.",
+            )
         return _error(500, "internal", f"internal error ({type(exc).__name__}); see the server log")

@@ -1,0 +1,1 @@
+"""One module per section of the UI; each defines ``router``."""
