@@ -47,7 +47,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
     home = tmp_path_factory.mktemp("ui-site")
-    run_demo(home)
+    prebuilt = os.environ.get("MODELWARD_TEST_DEMO_HOME")
+    if prebuilt:  # a home left by 'modelward demo --no-serve', copied: faster iterations
+        shutil.copytree(prebuilt, home, dirs_exist_ok=True)
+    else:
+        run_demo(home)
     return seed(home)
 
 
