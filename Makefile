@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint install
+.PHONY: demo test lint install chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,5 +23,12 @@ lint: install
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy src
 
-test: lint
+# Browser tests need Chromium: installed from Debian's packages where that is possible,
+# skipped (and said so in pytest's summary) where it is not.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1 || \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1 || \
+	  echo "Chromium not installed: the browser tests will be skipped"
+
+test: lint chromium
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n auto --dist loadgroup
