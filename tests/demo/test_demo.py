@@ -192,6 +192,8 @@ def test_demo_serves_the_api_with_a_fresh_admin_token_until_interrupted() -> Non
         assert resp.status_code == 200 and resp.json()["aliases"] == ["candidate", "champion"]
         assert httpx.get(f"{base}/whoami", headers=auth).json()["role"] == "admin"
         assert httpx.get(f"{base}/model-versions/{MODEL}@champion").status_code == 401
+        assert f"web UI: http://127.0.0.1:{port}/" in out
+        _signs_in_to_the_ui(f"http://127.0.0.1:{port}", token[1])
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=30) in (0, 130)
     finally:
@@ -200,6 +202,17 @@ def test_demo_serves_the_api_with_a_fresh_admin_token_until_interrupted() -> Non
             proc.wait()
         if proc.stdout is not None:
             proc.stdout.close()
+
+
+def _signs_in_to_the_ui(site: str, token: str) -> None:
+    """The served demo's pages: the sign-in form takes the printed token, the overview
+    lists the demo's AI system."""
+    with httpx.Client(base_url=site) as browser:
+        assert browser.get("/").status_code == 303  # to the sign-in page
+        signed = browser.post("/login", data={"token": token, "next": "/"})
+        assert signed.status_code == 303
+        overview = browser.get("/")
+        assert overview.status_code == 200 and "credit-risk-scoring" in overview.text
 
 
 def test_each_served_demo_gets_a_new_admin_token_and_the_old_one_is_revoked() -> None:

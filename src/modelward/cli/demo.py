@@ -244,9 +244,11 @@ def _serve(host: str, port: int, token: str, gateway: str | None) -> None:
     from modelward.cli.server import serve
     from modelward.demo.scenario import MODEL
 
-    base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::', '') else host}:{port}/api/v1"
+    site = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::', '') else host}:{port}"
+    base = f"{site}/api/v1"
     console.print()
     console.print(f"admin token for this server: [bold]{token}[/bold]", highlight=False)
+    console.print(f"web UI: [bold]{site}/[/bold] (sign in with the token above)", highlight=False)
     console.print("try:", highlight=False)
     for path in (f"model-versions/{MODEL}@champion", f"lineage/model-versions/{MODEL}@champion"):
         console.print(
