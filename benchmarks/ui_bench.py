@@ -1,7 +1,7 @@
 """Web UI: server time and weight of the overview, model and runs pages, against MLflow's UI.
 
-    .venv/bin/python benchmarks/ui_bench.py                 # 10,000 runs, 500 versions, 1M predictions
-    .venv/bin/python benchmarks/ui_bench.py --quick         # small sizes, a smoke test
+    .venv/bin/python benchmarks/ui_bench.py           # 10,000 runs, 500 versions, 1M predictions
+    .venv/bin/python benchmarks/ui_bench.py --quick   # small sizes, a smoke test
     .venv/bin/python benchmarks/ui_bench.py --side modelward
 
 modelward: one SQLite store is filled in process with the SDK — an experiment of --runs
