@@ -9,6 +9,7 @@ from modelward.governance import card_service as _cards  # noqa: F401
 from modelward.governance import gate as _gate  # noqa: F401
 from modelward.governance import pack as _pack  # noqa: F401
 from modelward.governance import policies as _policies  # noqa: F401
+from modelward.governance import portfolio as _portfolio  # noqa: F401
 from modelward.governance import register as _register  # noqa: F401
 from modelward.monitoring import alert_service as _alerts  # noqa: F401
 from modelward.monitoring import endpoints as _endpoints  # noqa: F401
