@@ -122,6 +122,13 @@ def test_the_timeline_says_which_version_was_in_production_when(http, site) -> N
     for interval in api:
         start = datetime.fromisoformat(interval["from"]).strftime("%Y-%m-%d %H:%M UTC")
         assert start in table
+    # The demo's first moves were seconds apart: how long each lasted tells them apart.
+    lasted = re.findall(r"<td>(\d+ (?:s|min \d+ s|h \d+ min|d \d+ h)(?: so far)?)</td>", table)
+    assert len(lasted) == 3 and lasted[0].endswith(" so far")
+    v2 = api[1]
+    span = datetime.fromisoformat(v2["until"]) - datetime.fromisoformat(v2["from"])
+    seconds = int(span.total_seconds())
+    assert seconds < 60 and lasted[1] == f"{seconds} s"
 
 
 def test_incidents_are_newest_first_and_open_ones_are_flagged(http, local) -> None:

@@ -87,7 +87,7 @@ def timeline(intervals: Sequence[Any], *, label: str, now: datetime, width: int 
             until = "now" if i.until is None else _utc(i.until).strftime("%Y-%m-%d %H:%M")
             tip = f"{model} v{i.version}: {_utc(i.from_).strftime('%Y-%m-%d %H:%M')} – {until}"
             out.append(
-                f'<rect x="{a:.1f}" y="{y + 4}" width="{max(b - a, 2):.1f}" height="{lane - 8}" '
+                f'<rect x="{a:.1f}" y="{y + 4}" width="{max(b - a, 3):.1f}" height="{lane - 8}" '
                 f'fill="{color}"><title>{escape(tip)}</title></rect>'
             )
             if b - a > 24:
@@ -100,6 +100,25 @@ def timeline(intervals: Sequence[Any], *, label: str, now: datetime, width: int 
     )
     out.append("</g></svg>")
     return Markup("".join(out))
+
+
+def duration(start: datetime | None, end: datetime | None, now: datetime) -> str:
+    """How long an interval lasted (or has lasted so far), to the unit that matters."""
+    if start is None:
+        return "–"
+    seconds = max(0, int(((_utc(end) if end else _utc(now)) - _utc(start)).total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        text = f"{days} d {hours} h"
+    elif hours:
+        text = f"{hours} h {minutes} min"
+    elif minutes:
+        text = f"{minutes} min {secs} s"
+    else:
+        text = f"{secs} s"
+    return text + (" so far" if end is None else "")
 
 
 def safe_cell(value: Any) -> Any:

@@ -12,7 +12,7 @@ from modelward.client.register import EXPORT_COLUMNS, export_row
 from modelward.errors import InvalidInput
 from modelward.governance.register_schemas import RISK_TIERS, STATUSES
 from modelward.ui import web
-from modelward.ui.register_view import csv_text, timeline
+from modelward.ui.register_view import csv_text, duration, timeline
 
 router = APIRouter(include_in_schema=False)
 
@@ -92,5 +92,10 @@ def system_page(name: str, request: Request, who: web.Viewer = Depends(web.viewe
     newest_first = sorted(
         history, key=lambda i: i.from_ or datetime.min.replace(tzinfo=UTC), reverse=True
     )
-    context = {"s": system, "history": newest_first, "timeline": svg}
+    lasted = [duration(i.from_, i.until, now) for i in newest_first]
+    context = {
+        "s": system,
+        "history": list(zip(newest_first, lasted, strict=True)),
+        "timeline": svg,
+    }
     return web.render(request, "register_system.html", context, who=who, title=system.name)
