@@ -12,9 +12,11 @@ from modelward.governance import policies as _policies  # noqa: F401
 from modelward.governance import portfolio as _portfolio  # noqa: F401
 from modelward.governance import register as _register  # noqa: F401
 from modelward.monitoring import alert_service as _alerts  # noqa: F401
+from modelward.monitoring import distribution_service as _distribution  # noqa: F401
 from modelward.monitoring import endpoints as _endpoints  # noqa: F401
 from modelward.monitoring import log_service as _prediction_log  # noqa: F401
 from modelward.monitoring import monitor_service as _monitor_service  # noqa: F401
 from modelward.registry import service as _registry  # noqa: F401
 from modelward.serving import plans as _plans  # noqa: F401
+from modelward.serving import traffic as _traffic  # noqa: F401
 from modelward.tracking import service as _tracking  # noqa: F401
