@@ -271,7 +271,8 @@ def _unregistered(uow: UnitOfWork) -> list[UnregisteredModel]:
     return out
 
 
-@operation("GET", "/api/v1/portfolio", tag="register")
+# Not cached: the live health index ages with the clock (freshness) without any write.
+@operation("GET", "/api/v1/portfolio", tag="register", cacheable=False)
 def portfolio(
     uow: UnitOfWork,
     risk_tier: str | None = None,
