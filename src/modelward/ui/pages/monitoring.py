@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from modelward.errors import InvalidInput
+from modelward.errors import InvalidInput, NotFound
 from modelward.ui import monitoring_view as view
 from modelward.ui import web
 
@@ -84,7 +84,7 @@ def endpoint_monitoring(
             window=window,
         )
         dist = {"d": d} | view.distribution_charts(d)
-    except InvalidInput as exc:
+    except (InvalidInput, NotFound) as exc:  # a feature or window chosen in the form
         errors[exc.field or "start"] = exc.message
     quality = view.quality_rows(web.call(request, who, "quality_report", **period))
     perf = view.performance_view(
