@@ -1,6 +1,6 @@
 """Run every benchmark against MLflow's server and ``modelward server`` in one go.
 
-    .venv/bin/python benchmarks/run.py [--quick] [--keep]
+    .venv/bin/python benchmarks/run.py [--quick] [--keep] [--side S] [--only N ...]
 
 Starts both servers on loopback (SQLite backends in a scratch folder), runs each workload
 as a subprocess in the right virtual environment (MLflow's client in
@@ -78,8 +78,11 @@ def clean_env(work: Path, source: Path) -> dict[str, str]:
 
 
 class Bench:
-    def __init__(self, cfg: dict[str, Any], work: Path, sides: list[str]) -> None:
+    def __init__(
+        self, cfg: dict[str, Any], work: Path, sides: list[str], only: set[int] | None = None
+    ) -> None:
         self.cfg, self.work, self.sides = cfg, work, sides
+        self.only = only
         self.env = clean_env(work, snapshot_source(work))
         self._check_snapshot()
         self.results: dict[str, dict[str, Any]] = {}
@@ -142,6 +145,9 @@ class Bench:
         for side in self.sides:
             self.side(side, workload, {**params, "url": self.url[side]}, key)
 
+    def wanted(self, workload: int) -> bool:
+        return self.only is None or workload in self.only
+
     def run(self) -> dict[str, dict[str, Any]]:
         c = self.cfg
         try:
@@ -150,28 +156,39 @@ class Bench:
                 seconds = self.servers[name].start()
                 settled = self.servers[name].settle(c["settle_max_s"])
                 self.record("cold_start_fresh", name, {"seconds": seconds, "settle_s": settled})
-            print("1. create runs")
-            self.both(
-                "runs", {"experiment": "bench-runs", "n": c["runs"], "chunk": c["chunk"], "seed": 1}
-            )
-            print("2. metric points into one run")
-            self.both(
-                "points",
-                {"experiment": "bench-points", "batches": c["batches"], "size": c["batch_size"]},
-            )
-            print("3. search runs")
-            self.search()
-            print("4. resolve name@alias")
-            alias = {"experiment": "bench-alias", "model": "bench-model"}
-            self.both(
-                "alias", {**alias, "repeats": c["alias_repeats"], "warmup": c["alias_warmup"]}
-            )
-            print("5. memory after the workloads, then restarts on the filled database")
-            self.memory_and_restarts()
+            # Search of 1,000 runs reads the experiment workload 1 fills.
+            if self.wanted(1) or self.wanted(3):
+                print("1. create runs")
+                self.both(
+                    "runs",
+                    {"experiment": "bench-runs", "n": c["runs"], "chunk": c["chunk"], "seed": 1},
+                )
+            if self.wanted(2):
+                print("2. metric points into one run")
+                self.both(
+                    "points",
+                    {
+                        "experiment": "bench-points",
+                        "batches": c["batches"],
+                        "size": c["batch_size"],
+                    },
+                )
+            if self.wanted(3):
+                print("3. search runs")
+                self.search()
+            if self.wanted(4):
+                print("4. resolve name@alias")
+                alias = {"experiment": "bench-alias", "model": "bench-model"}
+                self.both(
+                    "alias", {**alias, "repeats": c["alias_repeats"], "warmup": c["alias_warmup"]}
+                )
+            if self.wanted(5):
+                print("5. memory after the workloads, then restarts on the filled database")
+                self.memory_and_restarts()
         finally:
             for server in self.servers.values():
                 server.stop()
-        if "modelward" in self.sides:
+        if "modelward" in self.sides and self.wanted(6):
             print("6. audit verify")
             self.side(
                 "modelward", "audit", {"events": c["audit_events"], "dir": str(self.work / "audit")}
@@ -217,6 +234,14 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes (a smoke test)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
     parser.add_argument("--side", choices=sorted(SIDES), action="append", help="only this side")
+    parser.add_argument(
+        "--only",
+        type=int,
+        choices=range(1, 7),
+        action="append",
+        metavar="N",
+        help="only workload N (1-6; repeatable); search (3) also runs workload 1",
+    )
     parser.add_argument("--out", default=str(HERE / "results" / "latest.json"))
     args = parser.parse_args()
     cfg = QUICK if args.quick else FULL
@@ -235,7 +260,7 @@ def main() -> None:
     print(f"load average before: {load_before} (the machine is shared; figures move with it)")
     started = time.time()
     try:
-        results = Bench(cfg, work, sides).run()
+        results = Bench(cfg, work, sides, set(args.only) if args.only else None).run()
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
@@ -249,6 +274,7 @@ def main() -> None:
         "machine": info,
         "source": source,
         "config": cfg,
+        "only": sorted(args.only) if args.only else None,
         "results": results,
         "summary": report.summary(results, cfg),
     }
