@@ -6,6 +6,8 @@ from __future__ import annotations
 import threading
 import time
 
+import numpy as np
+
 from modelward import Client
 from modelward.auth.roles import Principal, Role
 from modelward.client.transport import LocalTransport
@@ -80,3 +82,18 @@ class LiveGateway:
 
     def stop(self) -> None:
         self.gateway.stop()
+
+
+class Exploding:
+    """A model that raises on every prediction (registered as a trusted pickle).
+
+    It lives here, not in a conftest, so that pickle finds its class again by name.
+    """
+
+    classes_ = np.array([0, 1])
+
+    def predict(self, x: object) -> object:
+        raise RuntimeError("this model is broken")
+
+    def predict_proba(self, x: object) -> object:
+        raise RuntimeError("this model is broken")

@@ -36,18 +36,6 @@ def applicants(n: int, seed: int = 0) -> pd.DataFrame:
     return frame
 
 
-class Exploding:
-    """A model that raises on every prediction (registered as a trusted pickle)."""
-
-    classes_ = np.array([0, 1])
-
-    def predict(self, x: object) -> object:
-        raise RuntimeError("this model is broken")
-
-    def predict_proba(self, x: object) -> object:
-        raise RuntimeError("this model is broken")
-
-
 @dataclass
 class Served:
     client: mw.Client

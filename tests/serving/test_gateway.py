@@ -15,8 +15,8 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 import modelward as mw
-from conftest import ENDPOINT, FEATURES, Exploding, Served, applicants, rows
-from support import LiveGateway
+from conftest import ENDPOINT, FEATURES, Served, applicants, rows
+from support import Exploding, LiveGateway
 
 
 def predict(gw: LiveGateway, body: object, **kw: object) -> httpx.Response:

@@ -25,7 +25,6 @@ from modelward.store import Store
 from support import LiveServer
 
 CHROMIUM = os.environ.get("MODELWARD_TEST_CHROMIUM", "/usr/bin/chromium")
-SHOTS = Path(os.environ.get("MODELWARD_UI_SCREENSHOTS", "build/ui-screenshots"))
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -95,15 +94,6 @@ def http(ui_server: LiveServer, site: Site) -> Iterator[Callable[[str | None], h
         c.close()
 
 
-def form_token(html: str) -> str:
-    """The form token a page embeds in its forms."""
-    import re
-
-    found = re.search(r'name="csrf" value="([0-9a-f]+)"', html)
-    assert found, "the page has no form token"
-    return found.group(1)
-
-
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
@@ -138,15 +128,3 @@ def page_as(browser: Any, ui_server: LiveServer, site: Site) -> Iterator[Callabl
     yield make
     for ctx in contexts:
         ctx.close()
-
-
-def screenshot(page: Any, name: str) -> Path:
-    """Save the page as a test artifact (README pictures are copied from here)."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    path = SHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
-
-
-def clean_shots() -> None:
-    shutil.rmtree(SHOTS, ignore_errors=True)

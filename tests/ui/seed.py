@@ -31,7 +31,8 @@ class Site:
     location: StoreLocation
     tokens: dict[str, str] = field(default_factory=dict)
     promotion_id: int = 0
-    alert_id: int = 0
+    alert_id: int = 0  # stays open: pages count it
+    drill_alert_id: int = 0  # acknowledged and resolved by a browser test
     canary_endpoint: str = "fraud-api"
 
 
@@ -63,17 +64,19 @@ def seed(home: Path) -> Site:
             "credit-scorer/3", "champion", comment="challenger from the October retrain"
         ).id
         _canary(dev, site.canary_endpoint)
-        dev.add_alert_rule(
-            "credit-api",
-            "health-watch",
-            {"metric": "health", "op": "<=", "threshold": 99, "severity": "warning"},
-        )
+        for rule in ("health-watch", "health-drill"):
+            dev.add_alert_rule(
+                "credit-api",
+                rule,
+                {"metric": "health", "op": "<=", "threshold": 99, "severity": "warning"},
+            )
         # A re-run over the last days: the rule sees the stored windows again.
         since = datetime.now(UTC) - timedelta(days=3)
         dev.monitor_run("credit-api", since=since)
         alerts = admin.list_alerts(endpoint="credit-api", status="open")
-        assert alerts, "the seed's health rule opened no alert"
-        site.alert_id = alerts[0].id
+        by_rule = {a.rule: a.id for a in alerts}
+        assert len(by_rule) == 2, f"the seed's health rules opened {sorted(by_rule)}"
+        site.alert_id, site.drill_alert_id = by_rule["health-watch"], by_rule["health-drill"]
         return site
     finally:
         store.close()

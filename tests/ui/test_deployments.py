@@ -8,8 +8,8 @@ import time
 from collections.abc import Callable
 
 from sqlalchemy import select
+from ui_support import form_token, screenshot
 
-from conftest import form_token, screenshot
 from modelward import Client
 from modelward.auth.roles import Principal, Role
 from modelward.monitoring.tables import Endpoint

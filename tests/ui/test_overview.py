@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import screenshot
+from ui_support import screenshot
 
 SYSTEM = "credit-risk-scoring"
 

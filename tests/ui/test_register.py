@@ -8,7 +8,7 @@ import io
 import re
 from datetime import UTC, datetime, timedelta
 
-from conftest import screenshot
+from ui_support import screenshot
 
 SYSTEM = "credit-risk-scoring"
 

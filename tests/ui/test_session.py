@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import form_token
+from ui_support import form_token
 
 
 def test_pages_need_a_session_and_send_the_browser_to_sign_in(http) -> None:
