@@ -158,6 +158,8 @@ NAV = [
     ("/monitoring", "Monitoring"),
     ("/audit", "Audit"),
 ]
+# Pages under another address that belong to a section of the navigation.
+SECTION_OF = {"/runs": "/experiments", "/promotions": "/models"}
 
 
 def render(
@@ -170,7 +172,8 @@ def render(
     title: str = "",
 ) -> HTMLResponse:
     path = request.url.path
-    section = max(
+    first = "/" + path.strip("/").split("/", 1)[0]
+    section = SECTION_OF.get(first) or max(
         (href for href, _ in NAV if path == href or path.startswith(href + "/")),
         key=len,
         default="/",
