@@ -119,38 +119,20 @@ class GovernanceAPI(ClientBase):
         so every event in the pack is covered by a fresh signature; otherwise the newest stored
         checkpoint covering the version's events is used (or ``checkpoint_id``).
         """
-        import hashlib
-        import json
+        from modelward.governance.pack_export import export_pack
 
-        from modelward.governance.pack import PackRecord
-        from modelward.governance.pack_format import FILE_LIST, write_pack
+        key = sign_with
 
-        ref = _ref(ref)
-        evidence = self._call("pack_evidence", ref=ref)
-        files = {name: text.encode("utf-8") for name, text in evidence.files.items()}
-        hashes = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
-        recorded = self._call("record_pack_export", ref=ref, body=PackRecord(files=hashes))
-        files[FILE_LIST] = json.dumps(recorded.state, indent=2, sort_keys=True).encode()
-        if sign_with is not None:  # after the export event, so the signature covers it
-            checkpoint_id = self.create_audit_checkpoint(sign_with).id  # type: ignore[attr-defined]
-        proof = self._call(
-            "pack_proof", ref=ref, export_seq=recorded.seq, checkpoint_id=checkpoint_id
-        )
-        write_pack(
+        def sign() -> int:  # after the export event, so the signature covers it
+            return self.create_audit_checkpoint(key).id  # type: ignore[attr-defined,no-any-return]
+
+        return export_pack(
+            self._call,
+            _ref(ref),
             path,
-            meta={**evidence.meta, **proof.meta},
-            files=files,
-            events=proof.events,
-            checkpoint=proof.checkpoint,
-            bindings=proof.bindings,
+            checkpoint_id=checkpoint_id,
+            sign=sign if key is not None else None,
         )
-        return {
-            "path": str(path),
-            "files": len(files),
-            "events": len(proof.events),
-            "bound": len(proof.bindings),
-            "checkpoint_seq": proof.checkpoint["seq"] if proof.checkpoint else None,
-        }
 
 
 def verify_pack(path: str | Path, public_key: str | None = None) -> Any:
