@@ -210,7 +210,7 @@ def _node_svg(node: Node, x: float, y: float) -> str:
         f'<rect x="{x:.1f}" y="{y:.1f}" width="{NODE_W}" height="{NODE_H}" rx="6" '
         f'fill="{fill}" stroke="{stroke}"/>'
         f'<text x="{x + 10:.1f}" y="{y + 19:.1f}" font-size="13" font-weight="600" '
-        f'fill="{ink}">{escape(_trim(node.title, 26))}</text>'
+        f'fill="{ink}">{escape(_trim(node.title, 24))}</text>'
         f'<text x="{x + 10:.1f}" y="{y + 36:.1f}" font-size="11" fill="{soft}">'
         f"{escape(_trim(node.subtitle, 30))}</text>"
     )
