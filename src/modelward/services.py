@@ -17,6 +17,8 @@ from modelward.monitoring import endpoints as _endpoints  # noqa: F401
 from modelward.monitoring import log_service as _prediction_log  # noqa: F401
 from modelward.monitoring import monitor_service as _monitor_service  # noqa: F401
 from modelward.registry import service as _registry  # noqa: F401
+from modelward.registry import version_page as _version_page  # noqa: F401
 from modelward.serving import plans as _plans  # noqa: F401
 from modelward.serving import traffic as _traffic  # noqa: F401
+from modelward.tracking import browse as _tracking_browse  # noqa: F401
 from modelward.tracking import service as _tracking  # noqa: F401
