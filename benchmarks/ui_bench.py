@@ -195,7 +195,7 @@ def modelward_pages(work: Path, cfg: dict[str, int]) -> dict[str, Any]:
         with httpx.Client(
             base_url=f"http://127.0.0.1:{port}", cookies={"mw_session": token}, timeout=120
         ) as http:
-            for name, path in PAGES.items():
+            for name, path in _with_a_run(http).items():
                 try:
                     pages[name] = time_get(http, path, cfg["repeats"])
                 except httpx.HTTPStatusError as exc:  # recorded, so one page cannot sink the run
@@ -216,7 +216,20 @@ PAGES = {
     "runs": f"/experiments/{EXPERIMENT}",
     "runs_sorted": f"/experiments/{EXPERIMENT}?order_by=metrics.m0+desc",
     "runs_filtered": f"/experiments/{EXPERIMENT}?filter=metrics.m0+%3E+0.5",
+    "monitoring": f"/monitoring/{ENDPOINT}",
 }
+
+
+def _with_a_run(http: httpx.Client) -> dict[str, str]:
+    """The pages, plus one run's page and two runs side by side (ids read off the table)."""
+    listing = http.get(PAGES["runs"])
+    listing.raise_for_status()
+    ids = re.findall(r'href="/runs/([0-9a-f]{32})"', listing.text)[:2]
+    found = dict(PAGES)
+    if len(ids) == 2:
+        found["run"] = f"/runs/{ids[0]}"
+        found["compare"] = f"/runs/compare?ids={ids[0]}&ids={ids[1]}"
+    return found
 
 
 # ---------------------------------------------------------------- MLflow
@@ -308,7 +321,7 @@ def report(results: dict[str, Any]) -> None:
     print()
     print(f"{'page':<15} {'modelward p50':>14} {'weight KB':>10} {'MLflow p50':>11} "
           f"{'MLflow KB':>10} {'ratio':>7}")  # fmt: skip
-    for name in PAGES:
+    for name in mw:
         ours = mw.get(name)
         theirs = ml.get(name)
         if ours is None or "error" in ours:

@@ -122,14 +122,14 @@ def labeled_predictions(
     from modelward.audit.service import parse_instant
     from modelward.monitoring.endpoints import get_endpoint_row
     from modelward.monitoring.log_service import segments_between
-    from modelward.monitoring.prediction_log import ID, PREDICTION, SCORE, TS, decode_segment
+    from modelward.monitoring.prediction_log import ID, PREDICTION, SCORE, TS, decode_present
 
     row = endpoint if isinstance(endpoint, Endpoint) else get_endpoint_row(uow.session, endpoint)
     since_ms, until_ms = parse_instant(since, "since"), parse_instant(until, "until")
     parts = []
     for segment in segments_between(uow, row, since_ms, until_ms):
         data = uow.artifacts.get_bytes(segment.digest, "segment")
-        frame = decode_segment(data)
+        frame = decode_present(data, [ID, TS, PREDICTION, SCORE])
         keep = np.ones(len(frame), dtype=bool)
         if since_ms is not None:
             keep &= frame[TS].to_numpy() >= since_ms

@@ -258,7 +258,7 @@ def window_scores(
     uow: UnitOfWork, endpoint: Endpoint, digest: str, spans: list[Span]
 ) -> list[np.ndarray]:
     """The logged scores of each window (read from the segments' score column only)."""
-    from modelward.monitoring.prediction_log import SCORE, decode_segment
+    from modelward.monitoring.prediction_log import SCORE, decode_present
 
     query = select(PredictionSegment).where(
         PredictionSegment.endpoint_id == endpoint.id,
@@ -269,7 +269,7 @@ def window_scores(
     parts: list[list[np.ndarray]] = [[] for _ in spans]
     starts = np.array([s[0] for s in spans], dtype=np.int64)
     for segment in uow.session.scalars(query):
-        frame = decode_segment(uow.artifacts.get_bytes(segment.digest, "segment"))
+        frame = decode_present(uow.artifacts.get_bytes(segment.digest, "segment"), [SCORE])
         if SCORE not in frame.columns:
             continue
         i = int(np.searchsorted(starts, segment.hour_ms, side="right")) - 1

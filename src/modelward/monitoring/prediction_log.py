@@ -261,6 +261,16 @@ def decode_segment(data: bytes, columns: list[str] | None = None) -> pd.DataFram
     return pq.read_table(io.BytesIO(data), columns=columns).to_pandas()
 
 
+def decode_present(data: bytes, wanted: list[str]) -> pd.DataFrame:
+    """Only the ``wanted`` columns the segment holds: reports that need ids, times and
+    outputs skip decoding every feature column, most of a segment's bytes."""
+    import pyarrow.parquet as pq
+
+    parquet = pq.ParquetFile(io.BytesIO(data))
+    names = set(parquet.schema_arrow.names)
+    return parquet.read(columns=[c for c in wanted if c in names]).to_pandas()
+
+
 @dataclass
 class SegmentIndex:
     columns: list[str]
