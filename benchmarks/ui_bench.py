@@ -213,9 +213,10 @@ PAGES = {
     "overview": "/",
     "model": f"/models/{MODEL}",
     "version": f"/models/{MODEL}/versions/1",
-    "runs": f"/experiments/{EXPERIMENT}",
-    "runs_sorted": f"/experiments/{EXPERIMENT}?order_by=metrics.m0+desc",
-    "runs_filtered": f"/experiments/{EXPERIMENT}?filter=metrics.m0+%3E+0.5",
+    # 100 runs a page, as many as MLflow's experiment page asks for.
+    "runs": f"/experiments/{EXPERIMENT}?n=100",
+    "runs_sorted": f"/experiments/{EXPERIMENT}?n=100&order_by=metrics.m0+desc",
+    "runs_filtered": f"/experiments/{EXPERIMENT}?n=100&filter=metrics.m0+%3E+0.5",
     "monitoring": f"/monitoring/{ENDPOINT}",
 }
 

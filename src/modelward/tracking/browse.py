@@ -127,7 +127,7 @@ def get_experiment_keys(uow: UnitOfWork, name: str, runs: int = DEFAULT_KEY_RUNS
     newest = (
         select(runs_t.c.id)
         .where(runs_t.c.experiment_id == exp_id, runs_t.c.lifecycle == "active")
-        .order_by(runs_t.c.start_time.desc())
+        .order_by(runs_t.c.start_time.desc(), runs_t.c.id)  # search_runs' default order
         .limit(runs)
     )
     ids = newest.subquery()

@@ -32,6 +32,12 @@ def _fmt(v: float) -> str:
     return f"{v:.3f}".rstrip("0").rstrip(".")
 
 
+def _tick(v: float, span: float) -> str:
+    """An axis label: a value within a thousandth of the axis' span of zero reads 0 (the
+    middle of a range from -1 to 1.0002 is zero to the eye, not 0.000103)."""
+    return "0" if abs(v) < abs(span) * 1e-3 else _fmt(v)
+
+
 def _range(values: Sequence[float]) -> tuple[float, float]:
     finite = [v for v in values if v is not None and math.isfinite(v)]
     if not finite:
@@ -75,7 +81,7 @@ def line_chart(
         out.append(
             f'<line x1="{pad_l}" x2="{width - pad_r}" y1="{py(v):.1f}" y2="{py(v):.1f}" '
             f'stroke="#d1d9e0"/><text x="{pad_l - 4}" y="{py(v) + 3:.1f}" '
-            f'text-anchor="end">{_fmt(v)}</text>'
+            f'text-anchor="end">{_tick(v, y1 - y0)}</text>'
         )
     for x, text in (x_labels or {}).items():
         out.append(

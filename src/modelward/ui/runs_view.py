@@ -11,6 +11,9 @@ from urllib.parse import urlencode
 
 from markupsafe import Markup
 
+# The parser's own notion of a bare key: str.isalnum() would also pass "é" or "²",
+# which the parser refuses, and a header link would then be a filter error.
+from modelward.tracking.filters import _BARE_KEY
 from modelward.ui import charts
 from modelward.ui.format import num
 
@@ -36,7 +39,12 @@ class TableState:
     size: int
 
     def query(
-        self, *, order_by: str | None = None, page: str | None = None, back: str | None = None
+        self,
+        *,
+        order_by: str | None = None,
+        page: str | None = None,
+        back: str | None = None,
+        at: int | None = None,
     ) -> list[tuple[str, str]]:
         out: list[tuple[str, str]] = []
         if self.filter:
@@ -55,9 +63,11 @@ class TableState:
             out.append(("page", page))
         if back:
             out.append(("back", back))
+        if page and at:
+            out.append(("at", str(at)))
         return out
 
-    def url(self, base: str, **changes: str | None) -> str:
+    def url(self, base: str, **changes: Any) -> str:
         q = urlencode(self.query(**changes))
         return f"{base}?{q}" if q else base
 
@@ -80,9 +90,14 @@ def user_tags(keys: Iterable[str]) -> list[str]:
 
 
 def ident(entity: str, key: str) -> str:
-    """A filter-language identifier for a key, back-quoted when it is not a bare word."""
-    bare = key.replace("_", "").replace("-", "").replace(".", "").isalnum()
-    return f"{entity}.{key}" if bare else f"{entity}.`{key}`"
+    """A filter-language identifier for a key: bare where the parser reads it bare,
+    back-quoted otherwise, and double-quoted when the key itself holds a back-quote."""
+    if _BARE_KEY.fullmatch(key):
+        return f"{entity}.{key}"
+    if "`" not in key:
+        return f"{entity}.`{key}`"
+    escaped = key.replace("\\", "\\\\").replace('"', '\\"')
+    return f'{entity}."{escaped}"'
 
 
 def sort_link(state: TableState, base: str, column: str) -> dict[str, Any]:
@@ -126,7 +141,7 @@ def history_chart(key: str, points: Sequence[Any]) -> dict[str, Any]:
     label = f"{key} over {len(points)} logged steps"
     caption = f"{key}: {len(points)} points"
     if stride > 1:
-        caption += f", every {stride}th shown"
+        caption += f", 1 in {stride} shown"
     return {
         "key": key,
         "svg": charts.line_chart({key: finite}, label=label, x_labels=step_labels(finite)),

@@ -20,8 +20,9 @@ from modelward.ui.format import num
 router = APIRouter(include_in_schema=False)
 MAX_COMPARE = 8
 MAX_HISTORY_KEYS = 24
-# Every token of the pages before this one, so "Previous" needs no server-side state.
-BACK_SEP = "."
+BACK_SEP = "."  # never in a page token (URL-safe base64)
+# Tokens of earlier pages kept in a page's address: about 5 kB, under any proxy's limit.
+MAX_BACK = 100
 
 
 @router.get("/experiments")
@@ -56,37 +57,10 @@ def experiment_runs(request: Request, name: str, who: web.Viewer = Depends(web.v
     experiment = web.call(request, who, "get_experiment", name=name)
     keys = web.call(request, who, "get_experiment_keys", name=name)
     state = _state(request, keys)
-    token = request.query_params.get("page") or None
-    back = [t for t in request.query_params.get("back", "").split(BACK_SEP) if t]
-    errors: dict[str, str] = {}
-    marker = None
-    runs: list[Any] = []
-    next_token = None
-    try:
-        body = RunSearch(
-            experiments=[name],
-            filter=state.filter,
-            order_by=[state.order_by] if state.order_by else [],
-            max_results=state.size,
-            page_token=token,
-        )
-        page = web.call(request, who, "search_runs", body=body)
-        runs, next_token = page.runs, page.next_page_token
-    except ValidationError as exc:
-        err = invalid_from_pydantic(exc)
-        errors[_form_field(err.field)] = err.message
-    except InvalidInput as exc:
-        field = _form_field(exc.field)
-        errors[field] = exc.message
-        if field == "filter":
-            marker = view.filter_marker(state.filter, exc.details.get("position"))
     base = f"/experiments/{quote(name, safe='')}"
-    here = BACK_SEP.join([*back, token]) if token else ""
-    next_url = state.url(base, page=next_token, back=here) if next_token else None
-    prev_url = None
-    if token:
-        prev_url = state.url(base, page=back[-1] if back else "", back=BACK_SEP.join(back[:-1]))
-    columns = _columns(state, base)
+    token = request.query_params.get("page") or None
+    found = _search(request, who, name, state, token)
+    pages = _pages(request, state, base, token, found["next_token"])
     started = view.sort_link(state, base, "attributes.start_time")
     if not state.order_by:  # search_runs' own order: newest first
         started = {
@@ -98,20 +72,74 @@ def experiment_runs(request: Request, name: str, who: web.Viewer = Depends(web.v
         "keys": keys,
         "user_tags": view.user_tags(keys.tags),
         "state": state,
-        "runs": runs,
-        "columns": columns,
+        "columns": _columns(state, base),
         "started": started,
-        "errors": errors,
-        "marker": marker,
+        "page_sizes": view.PAGE_SIZES,
+        "base": base,
+        "token": token,
+        **found,
+        **pages,
+    }
+    status = 400 if found["errors"] else 200
+    return web.render(request, "runs.html", context, who=who, status=status, title=f"Runs · {name}")
+
+
+def _search(
+    request: Request, who: web.Viewer, name: str, state: view.TableState, token: str | None
+) -> dict[str, Any]:
+    """One page of runs, or the errors to show beside the fields that caused them."""
+    errors: dict[str, str] = {}
+    markers: dict[str, Any] = {}
+    try:
+        body = RunSearch(
+            experiments=[name],
+            filter=state.filter,
+            order_by=[state.order_by] if state.order_by else [],
+            max_results=state.size,
+            page_token=token,
+        )
+        page = web.call(request, who, "search_runs", body=body)
+        return {"runs": page.runs, "next_token": page.next_page_token, "errors": {}, "markers": {}}
+    except ValidationError as exc:
+        err = invalid_from_pydantic(exc)
+        # Shown beside its field, the message need not start by naming it.
+        errors[_form_field(err.field)] = err.message.removeprefix(f"{err.field}: ")
+    except InvalidInput as exc:
+        field = _form_field(exc.field)
+        errors[field] = exc.message
+        typed = {"filter": state.filter, "order_by": state.order_by}.get(field)
+        if typed is not None:
+            markers[field] = view.filter_marker(typed, exc.details.get("position"))
+    return {"runs": [], "next_token": None, "errors": errors, "markers": markers}
+
+
+def _pages(
+    request: Request, state: view.TableState, base: str, token: str | None, next_token: str | None
+) -> dict[str, Any]:
+    """Previous, next and first page links. A page's address carries the tokens of the
+    pages before it (at most MAX_BACK of them), so going back needs no server-side state."""
+    q = request.query_params
+    back = [t for t in q.get("back", "").split(BACK_SEP) if t][-MAX_BACK:]
+    page_no = 1
+    if token:
+        at = q.get("at", "")
+        page_no = int(at) if at.isdigit() and int(at) >= len(back) + 2 else len(back) + 2
+    trail = BACK_SEP.join([*back, token][-MAX_BACK:]) if token else ""
+    next_url = None
+    if next_token:
+        next_url = state.url(base, page=next_token, back=trail, at=page_no + 1)
+    prev_url = None
+    if back:
+        prev_url = state.url(base, page=back[-1], back=BACK_SEP.join(back[:-1]), at=page_no - 1)
+    elif page_no == 2:
+        prev_url = state.url(base)
+    return {
         "prev_url": prev_url,
         "next_url": next_url,
         "first_url": state.url(base) if token else None,
-        "page_no": len(back) + (2 if token else 1),
-        "page_sizes": view.PAGE_SIZES,
-        "base": base,
+        "page_no": page_no,
+        "back": BACK_SEP.join(back),
     }
-    status = 400 if errors else 200
-    return web.render(request, "runs.html", context, who=who, status=status, title=f"Runs · {name}")
 
 
 def _form_field(field: str | None) -> str:
