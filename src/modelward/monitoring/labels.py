@@ -12,20 +12,23 @@ import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from modelward.errors import InvalidInput
 from modelward.monitoring.log_schemas import ID_LENGTH, LabelReceipt, LabelsRequest
-from modelward.monitoring.prediction_log import MAX_TS_MS, known_ids
+from modelward.monitoring.prediction_log import ID, MAX_TS_MS, PREDICTION, SCORE, TS, known_ids
 from modelward.monitoring.tables import Endpoint, LabelFact
 from modelward.uow import UnitOfWork
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
 UNKNOWN_SHOWN = 20
-_CHUNK = 5000
+# The segment columns a labelled-prediction join reads, and its names for them.
+WANTED = [ID, TS, PREDICTION, SCORE]
+NAMES = ["prediction_id", "ts_ms", "prediction", "score"]
 
 
 def record_labels(session: Session, endpoint: Endpoint, body: LabelsRequest) -> LabelReceipt:
@@ -67,6 +70,30 @@ def record_labels(session: Session, endpoint: Endpoint, body: LabelsRequest) -> 
     )
 
 
+def _label_facts(session: Session, endpoint_id: int, ids: list[str]) -> Iterable[Any]:
+    """Every label fact of ``ids``. The ids go as one array (PostgreSQL) or one JSON text
+    (SQLite) parameter: a window's hundreds of thousands of ids as ``IN`` lists cost more
+    to build into SQL than to look up."""
+    from sqlalchemy import text
+
+    if not ids:
+        return []
+    conn = session.connection()
+    columns = "l.prediction_id, l.label_time_ms, l.id, l.label"
+    if conn.dialect.name == "postgresql":
+        query = text(
+            f"SELECT {columns} FROM label_facts AS l "
+            "WHERE l.endpoint_id = :e AND l.prediction_id = ANY(:ids)"
+        )
+        return conn.execute(query, {"e": endpoint_id, "ids": ids})
+    # CROSS JOIN fixes the loop order: each id probes the prediction_id index.
+    query = text(
+        f"SELECT {columns} FROM json_each(:ids) AS j CROSS JOIN label_facts AS l "
+        "WHERE l.endpoint_id = :e AND l.prediction_id = j.value"
+    )
+    return conn.execute(query, {"e": endpoint_id, "ids": json.dumps(ids)})
+
+
 def _check_ids(ids: list[str]) -> None:
     seen: set[str] = set()
     for pid in ids:
@@ -97,18 +124,20 @@ def labels_for(
     session: Session, endpoint_id: int, ids: Iterable[str]
 ) -> dict[str, tuple[Any, int]]:
     """The current label of each labelled id: ``{id: (label, label_time_ms)}``."""
-    wanted = list(ids)
     best: dict[str, tuple[int, int, str]] = {}
-    for start in range(0, len(wanted), _CHUNK):
-        chunk = wanted[start : start + _CHUNK]
-        query = select(
-            LabelFact.prediction_id, LabelFact.label_time_ms, LabelFact.id, LabelFact.label
-        ).where(LabelFact.endpoint_id == endpoint_id, LabelFact.prediction_id.in_(chunk))
-        for pid, t, fact_id, label in session.execute(query):
-            current = best.get(pid)
-            if current is None or (t, fact_id) > current[:2]:
-                best[pid] = (t, fact_id, label)
+    for pid, t, fact_id, label in _label_facts(session, endpoint_id, list(ids)):
+        current = best.get(pid)
+        if current is None or (t, fact_id) > current[:2]:
+            best[pid] = (t, fact_id, label)
     return {pid: (json.loads(label), t) for pid, (t, _, label) in best.items()}
+
+
+def _array(table: Any, column: str) -> np.ndarray:
+    import numpy as np
+
+    if column not in table.column_names:  # a segment logged without scores
+        return np.full(table.num_rows, np.nan)
+    return table.column(column).to_numpy(zero_copy_only=False)
 
 
 def labeled_predictions(
@@ -122,34 +151,27 @@ def labeled_predictions(
     from modelward.audit.service import parse_instant
     from modelward.monitoring.endpoints import get_endpoint_row
     from modelward.monitoring.log_service import segments_between
-    from modelward.monitoring.prediction_log import ID, PREDICTION, SCORE, TS, decode_present
+    from modelward.monitoring.prediction_log import read_present
 
     row = endpoint if isinstance(endpoint, Endpoint) else get_endpoint_row(uow.session, endpoint)
     since_ms, until_ms = parse_instant(since, "since"), parse_instant(until, "until")
-    parts = []
+    parts: list[dict[str, np.ndarray]] = []
     for segment in segments_between(uow, row, since_ms, until_ms):
-        data = uow.artifacts.get_bytes(segment.digest, "segment")
-        frame = decode_present(data, [ID, TS, PREDICTION, SCORE])
-        keep = np.ones(len(frame), dtype=bool)
+        table = read_present(uow.artifacts.get_bytes(segment.digest, "segment"), WANTED)
+        ts = table.column(TS).to_numpy()
+        keep = np.ones(len(ts), dtype=bool)
         if since_ms is not None:
-            keep &= frame[TS].to_numpy() >= since_ms
+            keep &= ts >= since_ms
         if until_ms is not None:
-            keep &= frame[TS].to_numpy() < until_ms
-        score = frame[SCORE] if SCORE in frame.columns else np.nan
-        parts.append(
-            pd.DataFrame(
-                {
-                    "prediction_id": frame[ID],
-                    "ts_ms": frame[TS],
-                    "prediction": frame[PREDICTION],
-                    "score": score,
-                }
-            )[keep]
-        )
+            keep &= ts < until_ms
+        # Straight from Arrow to NumPy: one DataFrame for the whole period, not one per
+        # segment, which cost more than reading the segments.
+        part = {name: _array(table, column) for name, column in zip(NAMES, WANTED, strict=True)}
+        parts.append({name: values[keep] for name, values in part.items()})
     columns = ["prediction_id", "ts", "prediction", "score", "label", "label_time"]
     if not parts:
         return pd.DataFrame({c: [] for c in columns})
-    logged = pd.concat(parts, ignore_index=True)
+    logged = pd.DataFrame({n: np.concatenate([p[n] for p in parts]) for n in NAMES})
     current = labels_for(uow.session, row.id, logged["prediction_id"].tolist())
     logged = logged[logged["prediction_id"].isin(current.keys())].reset_index(drop=True)
     found = [current[p] for p in logged["prediction_id"]]

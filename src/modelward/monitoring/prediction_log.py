@@ -23,6 +23,7 @@ from modelward.monitoring.log_schemas import ID_LENGTH
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
+    import pyarrow as pa
     from sqlalchemy.orm import Session
 
 ID, TS, PREDICTION, SCORE = "__id__", "__ts__", "__prediction__", "__score__"
@@ -261,14 +262,18 @@ def decode_segment(data: bytes, columns: list[str] | None = None) -> pd.DataFram
     return pq.read_table(io.BytesIO(data), columns=columns).to_pandas()
 
 
-def decode_present(data: bytes, wanted: list[str]) -> pd.DataFrame:
+def read_present(data: bytes, wanted: list[str]) -> pa.Table:
     """Only the ``wanted`` columns the segment holds: reports that need ids, times and
     outputs skip decoding every feature column, most of a segment's bytes."""
     import pyarrow.parquet as pq
 
     parquet = pq.ParquetFile(io.BytesIO(data))
     names = set(parquet.schema_arrow.names)
-    return parquet.read(columns=[c for c in wanted if c in names]).to_pandas()
+    return parquet.read(columns=[c for c in wanted if c in names])
+
+
+def decode_present(data: bytes, wanted: list[str]) -> pd.DataFrame:
+    return read_present(data, wanted).to_pandas()
 
 
 @dataclass
