@@ -241,7 +241,7 @@ def test_verify_filter_and_export_in_the_browser(page_as, local, tmp_path) -> No
     page.get_by_label("Action").press("Enter")
     page.wait_for_url(re.compile(r"action=token"))
     want = expected(local, action="token.*")
-    assert page.locator("table.audit tbody tr").count() == len(want)
+    assert page.locator("table.audit tbody tr").count() == min(len(want), 50)  # one page
     screenshot(page, "audit")
     with page.expect_download() as download:
         page.get_by_role("link", name="JSON Lines").click()
