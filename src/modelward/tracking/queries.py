@@ -17,7 +17,7 @@ from modelward.tracking.tables import (
     RunArtifact,
     RunInput,
     RunLatestMetric,
-    RunMetric,
+    RunMetricChunk,
     RunParam,
     RunTag,
 )
@@ -27,7 +27,7 @@ runs_t = cast(Table, Run.__table__)
 params_t = cast(Table, RunParam.__table__)
 tags_t = cast(Table, RunTag.__table__)
 latest_t = cast(Table, RunLatestMetric.__table__)
-metrics_t = cast(Table, RunMetric.__table__)
+chunks_t = cast(Table, RunMetricChunk.__table__)
 artifacts_t = cast(Table, RunArtifact.__table__)
 inputs_t = cast(Table, RunInput.__table__)
 experiments_t = cast(Table, Experiment.__table__)

@@ -1,6 +1,7 @@
 """What a run records: params, metrics and tags (one batch verb), and metric history.
 
-The batch path is the hot one: Core ``executemany`` inserts, one query per table to
+The batch path is the hot one: a batch's points are stored as one packed chunk per key
+(``metric_chunks``), params and tags by Core ``executemany``, one query per table to
 compare with what is stored, and one audit event per request carrying a digest of the
 whole batch instead of one event per metric.
 """
@@ -18,10 +19,11 @@ from modelward.auth.roles import Role
 from modelward.db.base import now_ms
 from modelward.errors import Conflict, NotFound
 from modelward.operations import operation
+from modelward.tracking import metric_chunks
 from modelward.tracking.queries import (
+    chunks_t,
     get_run_row,
     latest_t,
-    metrics_t,
     params_t,
     tags_t,
     writable_status,
@@ -110,15 +112,16 @@ def _log_tags(session: Session, run_id: str, tags: dict[str, str]) -> int:
     return len(new) + len(changed)
 
 
-_METRIC_COLUMNS = ("run_id", "key", "value", "is_nan", "step", "timestamp")
+_LATEST_COLUMNS = ("run_id", "key", "value", "is_nan", "step", "timestamp")
+_CHUNK_COLUMNS = ("run_id", "key", "points", "data")
 _compiled_inserts: dict[tuple[Any, ...], tuple[str, list[int] | None]] = {}
 
 
 def _insert_many(session: Session, table: Any, columns: tuple[str, ...], rows: list[tuple]) -> None:
     """``executemany`` of a compiled Core INSERT with plain tuples.
 
-    Skips SQLAlchemy's per-row parameter processing, which costs more than SQLite's own
-    insert at 1,000 rows a batch; the SQL text comes from the compiler, never from input.
+    Skips SQLAlchemy's per-row parameter processing; the SQL text comes from the compiler,
+    never from input.
     """
     conn = session.connection()
     cache_key = (table.name, conn.dialect.name, columns)
@@ -140,28 +143,26 @@ def _insert_many(session: Session, table: Any, columns: tuple[str, ...], rows: l
 
 
 def _log_metrics(session: Session, run_id: str, metrics: list[MetricTuple]) -> None:
-    """Append every point to the history and move each key's latest point forward."""
+    """Append each key's points as one chunk and move each key's latest point forward."""
     now = now_ms()
-    isnan = math.isnan
-    rows: list[tuple[Any, ...]] = []
-    latest: dict[str, tuple[Any, ...]] = {}
+    by_key: dict[str, tuple[list[float], list[int], list[int]]] = {}
     for key, value, step, timestamp in metrics:
-        nan = isnan(value)
-        row = (
-            run_id,
-            key,
-            0.0 if nan else value,
-            nan,
-            step,
-            now if timestamp is None else timestamp,
-        )
-        rows.append(row)
-        best = latest.get(key)
+        points = by_key.get(key)
+        if points is None:
+            points = by_key[key] = ([], [], [])
+        points[0].append(value)
+        points[1].append(step)
+        points[2].append(now if timestamp is None else timestamp)
+    chunks = []
+    latest = []
+    for key, (values, steps, stamps) in by_key.items():
+        chunks.append((run_id, key, len(values), metric_chunks.pack(values, steps, stamps)))
         # The latest point has the highest (step, timestamp); a later-logged tie wins.
-        if best is None or (row[4], row[5]) >= (best[4], best[5]):
-            latest[key] = row
-    _insert_many(session, metrics_t, _METRIC_COLUMNS, rows)
-    _advance_latest(session, [dict(zip(_METRIC_COLUMNS, r, strict=True)) for r in latest.values()])
+        i = max(range(len(steps)), key=lambda j: (steps[j], stamps[j], j))
+        nan = math.isnan(values[i])
+        latest.append((run_id, key, 0.0 if nan else values[i], nan, steps[i], stamps[i]))
+    _insert_many(session, chunks_t, _CHUNK_COLUMNS, chunks)
+    _advance_latest(session, [dict(zip(_LATEST_COLUMNS, r, strict=True)) for r in latest])
 
 
 def _advance_latest(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -210,11 +211,11 @@ def get_metric_history(uow: UnitOfWork, run_id: str, key: str) -> list[MetricPoi
     """Every point of one metric, by step then time then logging order."""
     get_run_row(uow.session, run_id)
     q = (
-        select(metrics_t.c.value, metrics_t.c.is_nan, metrics_t.c.step, metrics_t.c.timestamp)
-        .where(metrics_t.c.run_id == run_id, metrics_t.c.key == key)
-        .order_by(metrics_t.c.step, metrics_t.c.timestamp, metrics_t.c.id)
+        select(chunks_t.c.data)
+        .where(chunks_t.c.run_id == run_id, chunks_t.c.key == key)
+        .order_by(chunks_t.c.id)
     )
+    points = metric_chunks.history(uow.session.scalars(q))
     return [
-        MetricPoint(key=key, value=math.nan if nan else value, step=step, timestamp=ts)
-        for value, nan, step, ts in uow.session.execute(q)
+        MetricPoint(key=key, value=value, step=step, timestamp=ts) for value, step, ts in points
     ]

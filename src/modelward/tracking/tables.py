@@ -1,6 +1,7 @@
 """Tracking tables: experiments, runs and what a run records.
 
-Metrics keep their full history in ``run_metrics`` and the latest point per key in
+Metrics keep their full history in ``run_metric_chunks`` (one packed row per key per
+logged batch, see ``metric_chunks``) and the latest point per key in
 ``run_latest_metrics``, which is what search filters and sorts on.
 """
 
@@ -8,7 +9,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from modelward.db.base import Base, Millis
@@ -71,22 +82,18 @@ class RunTag(Base):
     value: Mapped[str] = mapped_column(Text)
 
 
-class RunMetric(Base):
-    """Every metric point ever logged, in logging order."""
+class RunMetricChunk(Base):
+    """Metric history: the points of one key logged in one batch, packed."""
 
-    __tablename__ = "run_metrics"
-    # (run_id, key) and not (…, step): new points then always land at the end of their
-    # key's range, which keeps inserts cheap whatever order steps arrive in.
-    __table_args__ = (Index("ix_run_metrics_run_key", "run_id", "key"),)
+    __tablename__ = "run_metric_chunks"
+    # Chunks of a key are read in id order, which is logging order.
+    __table_args__ = (Index("ix_run_metric_chunks_run_key", "run_id", "key"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"))
     key: Mapped[str] = mapped_column(String(250))
-    # SQLite cannot store NaN (it becomes NULL), so NaN is a flag and value holds 0.
-    value: Mapped[float] = mapped_column(Float)
-    is_nan: Mapped[bool] = mapped_column(Boolean, default=False)
-    step: Mapped[int] = mapped_column(BigInteger, default=0)
-    timestamp: Mapped[int] = mapped_column(BigInteger)
+    points: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class RunLatestMetric(Base):
