@@ -10,7 +10,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 
 from modelward.api.deps import principal_dependency
-from modelward.audit.export import MEDIA_TYPES, check_format, export_lines
+from modelward.audit.export import MEDIA_TYPES, check_format, chunked, export_lines
 from modelward.audit.service import event_public, events_query
 from modelward.auth.roles import Principal, Role
 
@@ -22,14 +22,7 @@ def _stream(store: Any, query: Any, fmt: str) -> Iterator[str]:
     # One read transaction for the whole export: a consistent snapshot, never all in memory.
     with Session(bind=store.engine) as session, session.begin():
         rows = session.scalars(query, execution_options={"yield_per": ROWS_PER_FETCH})
-        chunk: list[str] = []
-        for line in export_lines(map(event_public, rows), fmt):
-            chunk.append(line)
-            if len(chunk) >= LINES_PER_CHUNK:
-                yield "".join(chunk)
-                chunk.clear()
-        if chunk:
-            yield "".join(chunk)
+        yield from chunked(export_lines(map(event_public, rows), fmt), LINES_PER_CHUNK)
 
 
 def install_audit_export(app: FastAPI) -> None:

@@ -62,3 +62,15 @@ def export_lines(events: Iterable[AuditEventPublic], fmt: str) -> Iterator[str]:
         buf.truncate()
     if buf.tell():
         yield buf.getvalue()
+
+
+def chunked(lines: Iterable[str], per_chunk: int = 1000) -> Iterator[str]:
+    """Lines joined into larger pieces: fewer, bigger writes to the socket."""
+    chunk: list[str] = []
+    for line in lines:
+        chunk.append(line)
+        if len(chunk) >= per_chunk:
+            yield "".join(chunk)
+            chunk.clear()
+    if chunk:
+        yield "".join(chunk)

@@ -241,18 +241,6 @@ def export_events(call: Call, args: Mapping[str, str], head_seq: int) -> Iterato
     return pages()
 
 
-def chunked(lines: Iterator[str], per_chunk: int = EXPORT_PAGE) -> Iterator[str]:
-    """Lines joined into larger pieces: fewer, bigger writes to the socket."""
-    chunk: list[str] = []
-    for line in lines:
-        chunk.append(line)
-        if len(chunk) >= per_chunk:
-            yield "".join(chunk)
-            chunk.clear()
-    if chunk:
-        yield "".join(chunk)
-
-
 # --- one event ---------------------------------------------------------------------------
 
 _NAME = NAME_PATTERN.strip("^$")

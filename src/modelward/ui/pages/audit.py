@@ -12,7 +12,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from modelward.audit.chain import GENESIS
 from modelward.audit.checkpoint import parse_public_key
-from modelward.audit.export import MEDIA_TYPES, check_format, export_lines
+from modelward.audit.export import MEDIA_TYPES, check_format, chunked, export_lines
 from modelward.audit.service import MAX_SEQ
 from modelward.errors import InvalidInput, NotFound
 from modelward.ui import audit_view as view
@@ -162,7 +162,7 @@ def audit_export(fmt: str, request: Request, who: web.Viewer = Depends(web.viewe
     events = (event for page in pages for event in page)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     return StreamingResponse(
-        view.chunked(export_lines(events, fmt)),
+        chunked(export_lines(events, fmt)),
         media_type=MEDIA_TYPES[fmt],
         headers={
             "Content-Disposition": f'attachment; filename="audit-{stamp}.{fmt}"',
