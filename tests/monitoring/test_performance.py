@@ -129,3 +129,13 @@ def test_calibrators_recover_the_true_probability(kind: str) -> None:
     c = fit_calibrator(score, y, kind)
     grid = np.array([0.04, 0.25, 0.64])
     assert c(grid) == pytest.approx(np.sqrt(grid), abs=0.05 if kind == "isotonic" else 0.1)
+
+
+def test_a_period_without_predictions_reports_empty_windows(
+    monitored: tuple[Monitoring, Any],
+) -> None:
+    # Days before anything was logged: no segment at all, yet windows with zero rows.
+    m, _ = monitored
+    empty = m.performance(ENDPOINT, since="2025-12-01", until="2025-12-03", window="1d")
+    coverage = empty[empty["feature"] == "label_coverage"]
+    assert len(coverage) == 2 and (coverage["rows"] == 0).all()

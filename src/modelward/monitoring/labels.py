@@ -169,8 +169,8 @@ def labeled_predictions(
         part = {name: _array(table, column) for name, column in zip(NAMES, WANTED, strict=True)}
         parts.append({name: values[keep] for name, values in part.items()})
     columns = ["prediction_id", "ts", "prediction", "score", "label", "label_time"]
-    if not parts:
-        return pd.DataFrame({c: [] for c in columns})
+    if not parts:  # no segment in the period: no rows, but times typed as times
+        parts = [{n: np.array([], dtype="int64" if n == "ts_ms" else object) for n in NAMES}]
     logged = pd.DataFrame({n: np.concatenate([p[n] for p in parts]) for n in NAMES})
     current = labels_for(uow.session, row.id, logged["prediction_id"].tolist())
     logged = logged[logged["prediction_id"].isin(current.keys())].reset_index(drop=True)

@@ -54,7 +54,8 @@ COMPARISONS = ("=", "!=", "<", "<=", ">", ">=")
 
 _NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_BARE_KEY = re.compile(r"[A-Za-z0-9_\-.:/]+")
+# A key written without quotes; the runs table's header links quote every other key.
+BARE_KEY = re.compile(r"[A-Za-z0-9_\-.:/]+")
 _SPACE = re.compile(r"\s+")
 
 
@@ -174,7 +175,7 @@ def _word(text: str, start: int, field: str) -> tuple[Token, int]:
     elif i < len(text) and text[i] == '"':
         key, i = _quoted(text, i, field)
     else:
-        km = _BARE_KEY.match(text, i)
+        km = BARE_KEY.match(text, i)
         if km is None:
             raise FilterError(f"expected a key after '{word}.'", i, field)
         key, i = km.group(), km.end()

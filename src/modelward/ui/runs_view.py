@@ -11,9 +11,7 @@ from urllib.parse import urlencode
 
 from markupsafe import Markup
 
-# The parser's own notion of a bare key: str.isalnum() would also pass "é" or "²",
-# which the parser refuses, and a header link would then be a filter error.
-from modelward.tracking.filters import _BARE_KEY
+from modelward.tracking.filters import BARE_KEY
 from modelward.ui import charts
 from modelward.ui.format import num
 
@@ -91,8 +89,10 @@ def user_tags(keys: Iterable[str]) -> list[str]:
 
 def ident(entity: str, key: str) -> str:
     """A filter-language identifier for a key: bare where the parser reads it bare,
-    back-quoted otherwise, and double-quoted when the key itself holds a back-quote."""
-    if _BARE_KEY.fullmatch(key):
+    back-quoted otherwise, and double-quoted when the key itself holds a back-quote.
+    (str.isalnum() would pass "é", which the parser refuses: a header link would then be a
+    filter error.)"""
+    if BARE_KEY.fullmatch(key):
         return f"{entity}.{key}"
     if "`" not in key:
         return f"{entity}.`{key}`"
