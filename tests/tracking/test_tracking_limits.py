@@ -89,6 +89,13 @@ def test_the_server_refuses_what_a_raw_http_caller_sends(
         assert resp.status_code == 400 and error["field"] == "filter"
         assert error["message"].endswith("at position 13") and error["details"] == {"position": 13}
         assert http.get(f"/api/v1/runs/{run['id']}").json()["metrics"] == {}
+        # Start and end are shown as dates: past the year 9999 is refused, never a 500.
+        too_late = 253_402_300_800_000
+        resp = http.post("/api/v1/runs", json={"experiment": "exp", "start_time": too_late})
+        assert resp.status_code == 400 and resp.json()["error"]["field"] == "start_time"
+        resp = http.patch(f"/api/v1/runs/{run['id']}", json={"end_time": too_late})
+        assert resp.status_code == 400 and resp.json()["error"]["field"] == "end_time"
+        assert http.get(f"/api/v1/runs/{run['id']}").json()["status"] == "RUNNING"
 
 
 def test_a_viewer_cannot_log(live_server, admin_token: str, store: Store) -> None:  # type: ignore[no-untyped-def]

@@ -21,6 +21,9 @@ MAX_TAGS_PER_BATCH = 100
 MAX_RUN_NAME = 250
 MAX_SEARCH_RESULTS = 10_000
 INT64 = 2**63 - 1
+# A run's start and end are shown as dates: the last millisecond of the year 9999 is the
+# latest instant a date can hold.
+MAX_INSTANT_MS = 253_402_300_799_999
 
 RunStatus = Literal["RUNNING", "FINISHED", "FAILED", "KILLED"]
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -174,7 +177,7 @@ class RunCreate(BaseModel):
     params: dict[str, ParamValue] = Field(default_factory=dict)
     tags: dict[str, TagValue] = Field(default_factory=dict)
     start_time: int | None = Field(
-        None, ge=0, le=INT64, description="Milliseconds since the epoch."
+        None, ge=0, le=MAX_INSTANT_MS, description="Milliseconds since the epoch."
     )
 
     @field_validator("params")
@@ -191,7 +194,9 @@ class RunCreate(BaseModel):
 class RunUpdate(BaseModel):
     name: RunName | None = None
     status: RunStatus | None = None
-    end_time: int | None = Field(None, ge=0, le=INT64, description="Milliseconds since the epoch.")
+    end_time: int | None = Field(
+        None, ge=0, le=MAX_INSTANT_MS, description="Milliseconds since the epoch."
+    )
 
 
 class RunInfo(BaseModel):
