@@ -17,7 +17,15 @@ from sqlalchemy.orm import Session
 
 from modelward.errors import InvalidInput
 from modelward.monitoring.log_schemas import ID_LENGTH, LabelReceipt, LabelsRequest
-from modelward.monitoring.prediction_log import ID, MAX_TS_MS, PREDICTION, SCORE, TS, known_ids
+from modelward.monitoring.prediction_log import (
+    ID,
+    MAX_TS_MS,
+    PREDICTION,
+    SCORE,
+    TS,
+    known_ids,
+    rows_by_prediction_id,
+)
 from modelward.monitoring.tables import Endpoint, LabelFact
 from modelward.uow import UnitOfWork
 
@@ -70,30 +78,6 @@ def record_labels(session: Session, endpoint: Endpoint, body: LabelsRequest) -> 
     )
 
 
-def _label_facts(session: Session, endpoint_id: int, ids: list[str]) -> Iterable[Any]:
-    """Every label fact of ``ids``. The ids go as one array (PostgreSQL) or one JSON text
-    (SQLite) parameter: a window's hundreds of thousands of ids as ``IN`` lists cost more
-    to build into SQL than to look up."""
-    from sqlalchemy import text
-
-    if not ids:
-        return []
-    conn = session.connection()
-    columns = "l.prediction_id, l.label_time_ms, l.id, l.label"
-    if conn.dialect.name == "postgresql":
-        query = text(
-            f"SELECT {columns} FROM label_facts AS l "
-            "WHERE l.endpoint_id = :e AND l.prediction_id = ANY(:ids)"
-        )
-        return conn.execute(query, {"e": endpoint_id, "ids": ids})
-    # CROSS JOIN fixes the loop order: each id probes the prediction_id index.
-    query = text(
-        f"SELECT {columns} FROM json_each(:ids) AS j CROSS JOIN label_facts AS l "
-        "WHERE l.endpoint_id = :e AND l.prediction_id = j.value"
-    )
-    return conn.execute(query, {"e": endpoint_id, "ids": json.dumps(ids)})
-
-
 def _check_ids(ids: list[str]) -> None:
     seen: set[str] = set()
     for pid in ids:
@@ -125,7 +109,11 @@ def labels_for(
 ) -> dict[str, tuple[Any, int]]:
     """The current label of each labelled id: ``{id: (label, label_time_ms)}``."""
     best: dict[str, tuple[int, int, str]] = {}
-    for pid, t, fact_id, label in _label_facts(session, endpoint_id, list(ids)):
+    # The ids go as one parameter: a window's hundreds of thousands of ids as ``IN`` lists
+    # cost more to build into SQL than to look up.
+    columns = "t.prediction_id, t.label_time_ms, t.id, t.label"
+    facts = rows_by_prediction_id(session, "label_facts", columns, endpoint_id, list(ids))
+    for pid, t, fact_id, label in facts:
         current = best.get(pid)
         if current is None or (t, fact_id) > current[:2]:
             best[pid] = (t, fact_id, label)

@@ -308,6 +308,15 @@ def read_index(data: bytes) -> SegmentIndex:
 
 def known_ids(session: Session, endpoint_id: int, ids: list[str]) -> list[str]:
     """Which of ``ids`` are already logged for the endpoint."""
+    rows = rows_by_prediction_id(session, "prediction_ids", "t.prediction_id", endpoint_id, ids)
+    return [r[0] for r in rows]
+
+
+def rows_by_prediction_id(
+    session: Session, table: str, columns: str, endpoint_id: int, ids: list[str]
+) -> list[Any]:
+    """``columns`` of the rows of ``table`` (aliased ``t``; both from code, never from
+    input) whose endpoint is ``endpoint_id`` and whose prediction id is one of ``ids``."""
     import json
 
     from sqlalchemy import text
@@ -317,18 +326,18 @@ def known_ids(session: Session, endpoint_id: int, ids: list[str]) -> list[str]:
     conn = session.connection()
     if conn.dialect.name == "postgresql":
         query = text(
-            "SELECT prediction_id FROM prediction_ids "
-            "WHERE endpoint_id = :e AND prediction_id = ANY(:ids)"
+            f"SELECT {columns} FROM {table} AS t "
+            "WHERE t.endpoint_id = :e AND t.prediction_id = ANY(:ids)"
         )
-        return list(conn.execute(query, {"e": endpoint_id, "ids": list(ids)}).scalars())
+        return list(conn.execute(query, {"e": endpoint_id, "ids": list(ids)}))
     # One JSON parameter instead of thousands of placeholders. CROSS JOIN fixes the loop
-    # order: each sent id probes the primary key (the planner would otherwise scan the
-    # unindexed JSON once per stored id).
+    # order: each sent id probes the table's index (the planner would otherwise scan the
+    # unindexed JSON once per stored row).
     query = text(
-        "SELECT p.prediction_id FROM json_each(:ids) AS j CROSS JOIN prediction_ids AS p "
-        "WHERE p.endpoint_id = :e AND p.prediction_id = j.value"
+        f"SELECT {columns} FROM json_each(:ids) AS j CROSS JOIN {table} AS t "
+        "WHERE t.endpoint_id = :e AND t.prediction_id = j.value"
     )
-    return list(conn.execute(query, {"e": endpoint_id, "ids": json.dumps(list(ids))}).scalars())
+    return list(conn.execute(query, {"e": endpoint_id, "ids": json.dumps(list(ids))}))
 
 
 def insert_ids(
