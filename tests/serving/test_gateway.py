@@ -141,10 +141,17 @@ def test_shadow_answers_are_logged_never_returned(
     answers = [predict(gateway, {"instances": rows(1, seed=i)}).json() for i in range(30)]
     assert {a["version"] for a in answers} == {sqlite_served.good}
     assert {a["arm"] for a in answers} == {"primary"}
-    gateway.runtime.flush()
+    # The shadow answers after the caller has its response: the last copy may still be
+    # on its way into the log when the caller's loop ends.
+    deadline = time.monotonic() + 10
+    while True:
+        gateway.runtime.flush()
+        frame = client.read_segments(ENDPOINT, shadow=True)
+        shadow = frame[frame["__arm__"] == "challenger"]
+        if len(shadow) >= 30 or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     assert logged_rows(client) == 30  # what callers got
-    frame = client.read_segments(ENDPOINT, shadow=True)
-    shadow = frame[frame["__arm__"] == "challenger"]
     assert len(shadow) == 30
     assert set(shadow["__id__"]) == {f"{a['request_id']}#shadow" for a in answers}
     primary = frame[frame["__arm__"] == "primary"].set_index("__id__")["__score__"]
