@@ -16,7 +16,8 @@ def _bearer(request: Request) -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
-def _lookup(store: object, secret: str | None) -> Principal:
+def lookup_principal(store: object, secret: str | None) -> Principal:
+    """The principal behind ``secret``, or ``Unauthorized`` (runs in a worker thread)."""
     with Session(bind=store.engine) as session:  # type: ignore[attr-defined]
         return authenticate(session, secret)
 
@@ -26,4 +27,4 @@ async def principal_dependency(request: Request) -> Principal:
     if not app_state.auth:
         return Principal(name=app_state.anonymous_actor, role=Role.admin)
     # Looked up on every request (an indexed read), so a revoked token stops at once.
-    return await run_in_threadpool(_lookup, app_state.store, _bearer(request))
+    return await run_in_threadpool(lookup_principal, app_state.store, _bearer(request))

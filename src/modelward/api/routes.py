@@ -17,6 +17,8 @@ from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from modelward.api.deps import principal_dependency
+from modelward.api.dispatch import LeanDispatch
+from modelward.api.lean_routes import is_lean, lean_endpoint
 from modelward.api.read_cache import ReadCache
 from modelward.auth.roles import Principal
 from modelward.client.base import invalid_from_pydantic
@@ -36,7 +38,11 @@ def _is_list(hint: Any) -> bool:
 
 
 async def _read_body(request: Request, model: type[BaseModel]) -> BaseModel:
-    raw = await request.body()
+    return parse_body(await request.body(), model)
+
+
+def parse_body(raw: bytes, model: type[BaseModel]) -> BaseModel:
+    """The request body validated straight from its bytes, or ``InvalidInput`` naming why."""
     if not raw.strip():
         raise InvalidInput("body: a JSON object is required", field="body")
     try:
@@ -48,7 +54,7 @@ async def _read_body(request: Request, model: type[BaseModel]) -> BaseModel:
         raise err from None
 
 
-def _answer(
+def answer(
     store: Store, cache: ReadCache | None, principal: Principal, op: Operation, kwargs: Any
 ) -> bytes | None:
     """Run the operation (or reuse its answer at an unchanged store) and serialise it."""
@@ -76,9 +82,7 @@ def _endpoint(op: Operation) -> Any:
         if body_model is not None:
             kwargs[body_name] = await _read_body(request, body_model)  # type: ignore[index]
         state = request.app.state
-        body = await run_in_threadpool(
-            _answer, state.store, state.read_cache, principal, op, kwargs
-        )
+        body = await run_in_threadpool(answer, state.store, state.read_cache, principal, op, kwargs)
         if body is None:
             return Response(status_code=op.status_code)
         return Response(body, status_code=op.status_code, media_type=JSON)
@@ -118,6 +122,7 @@ def install_operations(app: FastAPI, operations: dict[str, Operation]) -> None:
     # to every request.
     router = app
     bodies: dict[str, type[BaseModel]] = {}
+    lean: dict[int, Any] = {}
     # A path ending in ``{ref:path}`` would swallow ``…/{ref:path}/evaluations``: the
     # greedy routes go last (Starlette takes the first match).
     ordered = sorted(operations.values(), key=lambda op: op.path.endswith(":path}"))
@@ -139,7 +144,12 @@ def install_operations(app: FastAPI, operations: dict[str, Operation]) -> None:
             summary=(op.fn.__doc__ or op.name).strip().splitlines()[0],
             openapi_extra=extra,
         )
+        if is_lean(op):
+            # Still documented by FastAPI; served without its per-request machinery.
+            route = app.router.routes[-1]
+            route.app = lean[id(route)] = lean_endpoint(op)  # type: ignore[attr-defined]
     _document_bodies(app, bodies)
+    app.add_middleware(LeanDispatch, endpoints=lean)
 
 
 def _document_bodies(app: FastAPI, bodies: dict[str, type[BaseModel]]) -> None:

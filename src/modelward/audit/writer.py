@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import Table, insert, select, text
 from sqlalchemy.orm import Session
 
 from modelward.audit.chain import GENESIS, canonical_json, event_hash, state_digest
@@ -17,7 +17,7 @@ PG_AUDIT_LOCK = 0x6D77_6175_6469_74  # "mwaudit"
 
 _HEAD = select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
 _LOCK = text("SELECT pg_advisory_xact_lock(:k)")
-_INSERT = insert(AuditEvent)
+_INSERT = insert(cast(Table, AuditEvent.__table__))
 
 
 @dataclass(frozen=True)
@@ -37,21 +37,22 @@ def append_event(
     summary: dict[str, Any] | None = None,
 ) -> AppendedEvent:
     """Add one chained event to the session's transaction (committed with the change)."""
-    if session.get_bind().dialect.name == "postgresql":
+    # Core statements on the session's connection: the ORM's execution path costs more
+    # than the statements themselves, and this runs once per write request.
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
         # Held until commit: the next writer reads the head only after ours is visible,
         # so two transactions can never chain onto the same predecessor.
-        session.execute(_LOCK, {"k": PG_AUDIT_LOCK})
+        conn.execute(_LOCK, {"k": PG_AUDIT_LOCK})
     # On SQLite the transaction began with BEGIN IMMEDIATE, which already serialises writers.
-    head = session.execute(_HEAD).first()
+    head = conn.execute(_HEAD).first()
     seq, prev = (head[0] + 1, head[1]) if head else (1, GENESIS)
     digest = state_digest(state)
     summary_text = canonical_json(summary or {})
     entity = str(entity_id)
     t = now_ms()
     digest_hash = event_hash(prev, seq, t, actor, action, entity_type, entity, digest, summary_text)
-    # A Core insert: this runs once per write request, and the ORM unit of work is
-    # a large share of a small request's cost.
-    session.execute(
+    conn.execute(
         _INSERT,
         {
             "seq": seq,
