@@ -19,14 +19,19 @@ ADMIN = Principal("test-admin", Role.admin)
 class LiveServer:
     """uvicorn serving the API on a free loopback port, in a background thread."""
 
-    def __init__(self, store: Store, auth: bool = True) -> None:
+    def __init__(self, store: Store, auth: bool = True, keep_alive: float = 5) -> None:
         import uvicorn
 
         from modelward.api.app import create_app
 
         self.app = create_app(store, auth=auth)
         config = uvicorn.Config(
-            self.app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"
+            self.app,
+            host="127.0.0.1",
+            port=0,
+            log_level="warning",
+            lifespan="off",
+            timeout_keep_alive=keep_alive,
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

@@ -8,8 +8,10 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
+
 from modelward.artifacts import validate_artifact_path
-from modelward.client.base import ClientBase
+from modelward.client.base import ClientBase, invalid_from_pydantic
 from modelward.db.base import now_ms
 from modelward.errors import InvalidInput, NotFound
 from modelward.tracking.schemas import (
@@ -164,12 +166,14 @@ class TrackingAPI(ClientBase):
         ``(key, value, step, timestamp)`` tuples; step defaults to 0 and timestamp to now.
         """
         ts = now_ms()
-        body = self._model(
-            LogBatch,
-            metrics=[_metric(m, ts) for m in metrics or ()],
-            params=_stringify(params),
-            tags=_stringify(tags),
-        )
+        try:
+            body = LogBatch.from_points(
+                metrics=[_metric(m, ts) for m in metrics or ()],
+                params=_stringify(params),
+                tags=_stringify(tags),
+            )
+        except ValidationError as exc:
+            raise invalid_from_pydantic(exc) from None
         return self._call("log_batch", run_id=run_id, body=body)  # type: ignore[no-any-return]
 
     def delete_run_tag(self, run_id: str, key: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any, Protocol
 from urllib.parse import quote
@@ -135,49 +136,51 @@ class HttpTransport:
     """Calls a ``modelward server`` over its REST API."""
 
     def __init__(self, base_url: str, token: str | None = None, timeout: float = 60.0) -> None:
-        import httpx
+        from modelward.client.http_pool import HttpPool
 
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.base_url = base_url.rstrip("/")
-        self._http = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout)
+        self._http = HttpPool(self.base_url, headers, timeout)
         load_all()
 
-    def _send(self, method: str, path: str, **kw: Any) -> Any:
-        return self._exchange(self._http.build_request(method, path, **kw))
-
-    def _exchange(self, request: Any) -> Any:
-        import httpx
-
-        try:
-            resp = self._http.send(request)
-        except httpx.HTTPError as exc:
-            raise ModelwardError(f"cannot reach {self.base_url}: {exc}", field="uri") from exc
-        if resp.status_code >= 400:
+    def _exchange(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        content_type: str | None = None,
+        query: dict[str, Any] | None = None,
+    ) -> tuple[int, bytes]:
+        status, data = self._http.request(
+            method, path, body=body, content_type=content_type, query=query
+        )
+        if status >= 400:
             try:
-                err = resp.json()["error"]
+                err = json.loads(data)["error"]
             except Exception:
-                raise ModelwardError(
-                    f"HTTP {resp.status_code} from {self.base_url}{request.url.path}"
-                ) from None
+                raise ModelwardError(f"HTTP {status} from {self.base_url}{path}") from None
             raise from_dict(err)
-        return resp
+        return status, data
 
     def call(self, op_name: str, /, **kwargs: Any) -> Any:
         op = OPERATIONS[op_name]
         try:
-            request = self._request(op, dict(kwargs))
+            path, body, query = self._request(op, dict(kwargs))
         except (UnicodeEncodeError, PydanticSerializationError) as exc:
             # Text that is not valid Unicode cannot even be encoded to be sent.
             refused = _refused(op, kwargs)
             if refused is None:
                 raise
             raise refused from exc
-        resp = self._exchange(request)
-        if op.adapter is None or resp.status_code == 204:
+        content_type = None if body is None else "application/json"
+        status, data = self._exchange(op.method, path, body, content_type, query)
+        if op.adapter is None or status == 204:
             return None
-        return op.adapter.validate_json(resp.content)
+        return op.adapter.validate_json(data)
 
-    def _request(self, op: Operation, kwargs: dict[str, Any]) -> Any:
+    def _request(
+        self, op: Operation, kwargs: dict[str, Any]
+    ) -> tuple[str, bytes | None, dict[str, Any]]:
         path = op.path
         for p in op.path_params:
             value = str(kwargs.pop(p))
@@ -185,31 +188,29 @@ class HttpTransport:
                 path = path.replace("{" + p + ":path}", quote(value, safe="/@"))
             else:
                 path = path.replace("{" + p + "}", quote(value, safe="@"))
-        send: dict[str, Any] = {}
+        body: bytes | None = None
         if op.body_param is not None:
-            body = kwargs.pop(op.body_param)
-            if isinstance(body, BaseModel):
+            value = kwargs.pop(op.body_param)
+            if isinstance(value, BaseModel):
                 # pydantic's own JSON: faster than dump + json.dumps, and it writes the
                 # NaN / Infinity strings models configure (json.dumps would refuse them).
-                send["content"] = body.model_dump_json()
-                send["headers"] = {"Content-Type": "application/json"}
+                body = value.model_dump_json().encode()
             else:
-                send["json"] = body
-        params = {k: v for k, v in kwargs.items() if v is not None}
-        return self._http.build_request(op.method, path, params=params, **send)
+                body = json.dumps(value, ensure_ascii=False, allow_nan=False).encode()
+        return path, body, kwargs
 
     def put_artifact(self, data: bytes) -> str:
         from modelward.artifacts.store import sha256_bytes
 
         digest = sha256_bytes(data)
-        self._send("PUT", f"/api/v1/artifacts/{digest}", content=data)
+        self._exchange("PUT", f"/api/v1/artifacts/{digest}", data, "application/octet-stream")
         return digest
 
     def get_artifact(self, digest: str, name: str | None = None) -> bytes:
         from modelward.artifacts.store import sha256_bytes
         from modelward.errors import IntegrityError
 
-        data: bytes = self._send("GET", f"/api/v1/artifacts/{digest}").content
+        _, data = self._exchange("GET", f"/api/v1/artifacts/{digest}")
         actual = sha256_bytes(data)
         if actual != digest:
             raise IntegrityError(

@@ -158,7 +158,7 @@ def _log_metrics(session: Session, run_id: str, metrics: list[MetricTuple]) -> N
     for key, (values, steps, stamps) in by_key.items():
         chunks.append((run_id, key, len(values), metric_chunks.pack(values, steps, stamps)))
         # The latest point has the highest (step, timestamp); a later-logged tie wins.
-        i = max(range(len(steps)), key=lambda j: (steps[j], stamps[j], j))
+        _, _, i = max(zip(steps, stamps, range(len(steps)), strict=True))
         nan = math.isnan(values[i])
         latest.append((run_id, key, 0.0 if nan else values[i], nan, steps[i], stamps[i]))
     _insert_many(session, chunks_t, _CHUNK_COLUMNS, chunks)
