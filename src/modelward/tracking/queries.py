@@ -9,6 +9,7 @@ from sqlalchemy import BindParameter, Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from modelward.db.base import Base
+from modelward.db.direct import Direct
 from modelward.errors import Conflict, NotFound
 from modelward.tracking.schemas import RunInfo, RunInputPublic, RunPublic
 from modelward.tracking.tables import (
@@ -54,6 +55,11 @@ _RUN_ROWS = (
     .join(experiments_t, experiments_t.c.id == runs_t.c.experiment_id)
     .where(runs_t.c.id.in_(_IDS))
 )
+RUN_ROW = (
+    select(*RUN_COLUMNS)
+    .join(experiments_t, experiments_t.c.id == runs_t.c.experiment_id)
+    .where(runs_t.c.id == bindparam("run_id"))
+)
 _PARAMS_OF = select(params_t.c.run_id, params_t.c.key, params_t.c.value).where(
     params_t.c.run_id.in_(_IDS)
 )
@@ -87,7 +93,7 @@ def run_info(row: Run) -> RunInfo:
 
 def writable_status(session: Session, run_id: str, *, ended_ok: bool = False) -> str:
     """Refuse writes to a deleted run, and (unless ``ended_ok``) to one that has ended."""
-    found = session.execute(_RUN_STATE, {"run_id": run_id}).first()
+    found = Direct.of(session).first(_RUN_STATE, {"run_id": run_id})
     if found is None:
         raise NotFound(f"no run with id {run_id[:64]!r}", field="run_id")
     status, lifecycle = found

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from modelward.auth.roles import Role
 from modelward.db.base import now_ms
+from modelward.db.direct import Direct
 from modelward.errors import Conflict, NotFound
 from modelward.operations import operation
 from modelward.tracking import metric_chunks
@@ -114,32 +115,6 @@ def _log_tags(session: Session, run_id: str, tags: dict[str, str]) -> int:
 
 _LATEST_COLUMNS = ("run_id", "key", "value", "is_nan", "step", "timestamp")
 _CHUNK_COLUMNS = ("run_id", "key", "points", "data")
-_compiled_inserts: dict[tuple[Any, ...], tuple[str, list[int] | None]] = {}
-
-
-def _insert_many(session: Session, table: Any, columns: tuple[str, ...], rows: list[tuple]) -> None:
-    """``executemany`` of a compiled Core INSERT with plain tuples.
-
-    Skips SQLAlchemy's per-row parameter processing; the SQL text comes from the compiler,
-    never from input.
-    """
-    conn = session.connection()
-    cache_key = (table.name, conn.dialect.name, columns)
-    cached = _compiled_inserts.get(cache_key)
-    if cached is None:
-        compiled = insert(table).compile(dialect=conn.dialect, column_keys=list(columns))
-        order = None
-        if conn.dialect.positional:
-            order = [columns.index(name) for name in compiled.positiontup or ()]
-        cached = _compiled_inserts[cache_key] = (str(compiled), order)
-    sql, order = cached
-    if order is None:
-        params: list[Any] = [dict(zip(columns, row, strict=True)) for row in rows]
-    elif order == list(range(len(columns))):
-        params = rows
-    else:
-        params = [tuple(row[i] for i in order) for row in rows]
-    conn.exec_driver_sql(sql, params)
 
 
 def _log_metrics(session: Session, run_id: str, metrics: list[MetricTuple]) -> None:
@@ -161,17 +136,18 @@ def _log_metrics(session: Session, run_id: str, metrics: list[MetricTuple]) -> N
         _, _, i = max(zip(steps, stamps, range(len(steps)), strict=True))
         nan = math.isnan(values[i])
         latest.append((run_id, key, 0.0 if nan else values[i], nan, steps[i], stamps[i]))
-    _insert_many(session, chunks_t, _CHUNK_COLUMNS, chunks)
-    _advance_latest(session, [dict(zip(_LATEST_COLUMNS, r, strict=True)) for r in latest])
+    direct = Direct.of(session)
+    direct.insert(chunks_t, _CHUNK_COLUMNS, chunks)
+    _advance_latest(direct, latest)
 
 
-def _advance_latest(session: Session, rows: list[dict[str, Any]]) -> None:
+def _advance_latest(direct: Direct, rows: list[tuple[Any, ...]]) -> None:
     """Upsert each key's newest point; a stored point with a higher (step, timestamp) stays."""
-    dialect = session.get_bind().dialect.name
+    dialect = direct.dialect.name
     stmt = _upserts.get(dialect)
     if stmt is None:
         stmt = _upserts[dialect] = _latest_upsert(dialect)
-    session.execute(stmt, rows)
+    direct.insert(stmt, _LATEST_COLUMNS, rows)
 
 
 def _latest_upsert(dialect: str) -> Any:

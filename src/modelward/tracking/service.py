@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from modelward.auth.roles import Role
-from modelward.db.base import now_ms, stored_now
+from modelward.db.base import ms_to_datetime, now_ms, stored_now
+from modelward.db.direct import Direct
 from modelward.errors import Conflict, NotFound
 from modelward.operations import operation
 from modelward.tracking.queries import (
+    RUN_COLUMNS,
+    RUN_ROW,
     experiments_t,
     get_run_row,
     params_t,
@@ -41,9 +45,22 @@ from modelward.validation import check_name
 __all__ = ["get_run_row"]
 
 _EXPERIMENT_ID = select(experiments_t.c.id).where(experiments_t.c.name == bindparam("name"))
-_INSERT_RUN = insert(runs_t)
-_INSERT_PARAMS = insert(params_t)
-_INSERT_TAGS = insert(tags_t)
+_RUN_INSERT_COLUMNS = (
+    "id",
+    "experiment_id",
+    "name",
+    "status",
+    "lifecycle",
+    "start_time",
+    "end_time",
+    "created_by",
+)
+_KV = ("run_id", "key", "value")
+_UPDATE_RUN = (
+    update(runs_t)
+    .where(runs_t.c.id == bindparam("b_id"))
+    .values(name=bindparam("b_name"), status=bindparam("b_status"), end_time=bindparam("b_end"))
+)
 
 
 def _experiment_row(uow: UnitOfWork, name: str) -> Experiment:
@@ -99,9 +116,9 @@ def list_experiments(uow: UnitOfWork) -> list[ExperimentPublic]:
 
 def _ensure_experiment(uow: UnitOfWork, name: str) -> int:
     """The experiment's id, creating (and auditing) it when it does not exist yet."""
-    found = uow.session.scalar(_EXPERIMENT_ID, {"name": name})
+    found = Direct.of(uow.session).first(_EXPERIMENT_ID, {"name": name})
     if found is not None:
-        return int(found)
+        return int(found[0])
     created_at = now_ms()
     values = {"name": name, "description": "", "created_by": uow.actor, "created_at": created_at}
     inserted = _insert_ignoring_duplicates(uow.session, experiments_t, values)
@@ -125,26 +142,17 @@ def create_run(uow: UnitOfWork, body: RunCreate) -> RunPublic:
     run_id = uuid.uuid4().hex
     start = body.start_time if body.start_time is not None else now_ms()
     name = body.name or f"run-{run_id[:8]}"
-    session = uow.session
-    session.execute(
-        _INSERT_RUN,
-        {
-            "id": run_id,
-            "experiment_id": exp_id,
-            "name": name,
-            "status": "RUNNING",
-            "lifecycle": "active",
-            "start_time": start,
-            "end_time": None,
-            "created_by": uow.actor,
-        },
+    # Straight to the driver (db/direct.py): starting a run is a hot path.
+    direct = Direct.of(uow.session)
+    direct.insert(
+        runs_t,
+        _RUN_INSERT_COLUMNS,
+        [(run_id, exp_id, name, "RUNNING", "active", start, None, uow.actor)],
     )
     if body.params:
-        rows = [{"run_id": run_id, "key": k, "value": v} for k, v in body.params.items()]
-        session.execute(_INSERT_PARAMS, rows)
+        direct.insert(params_t, _KV, [(run_id, k, v) for k, v in body.params.items()])
     if body.tags:
-        rows = [{"run_id": run_id, "key": k, "value": v} for k, v in body.tags.items()]
-        session.execute(_INSERT_TAGS, rows)
+        direct.insert(tags_t, _KV, [(run_id, k, v) for k, v in body.tags.items()])
     out = RunPublic(
         id=run_id,
         experiment_id=exp_id,
@@ -171,38 +179,51 @@ def get_run(uow: UnitOfWork, run_id: str) -> RunPublic:
     return runs_public(uow.session, found)[0]
 
 
-def _info_row(uow: UnitOfWork, run_id: str) -> dict[str, object]:
-    found = run_rows(uow.session, [run_id])
-    if not found:
+def _stored_run(uow: UnitOfWork, run_id: str) -> dict[str, Any]:
+    """The run's ``RUN_COLUMNS`` as stored (times in milliseconds), or ``NotFound``."""
+    found = Direct.of(uow.session).first(RUN_ROW, {"run_id": run_id})
+    if found is None:
         raise NotFound(f"no run with id {run_id[:64]!r}", field="run_id")
-    return dict(found[0]._mapping)
+    return dict(zip(_RUN_ROW_NAMES, found, strict=True))
+
+
+_RUN_ROW_NAMES = tuple(c.key for c in RUN_COLUMNS)
+
+
+def _run_info(stored: dict[str, Any]) -> RunInfo:
+    times = {k: ms_to_datetime(stored[k]) for k in ("start_time", "end_time")}
+    return RunInfo.model_validate({**stored, **times})
 
 
 @operation("PATCH", "/api/v1/runs/{run_id}", role=Role.developer)
 def update_run(uow: UnitOfWork, run_id: str, body: RunUpdate) -> RunInfo:
     """Rename a run or end it (FINISHED, FAILED, KILLED); an ended run stays ended."""
-    info = _info_row(uow, run_id)
-    if info["lifecycle"] != "active":
+    stored = _stored_run(uow, run_id)
+    if stored["lifecycle"] != "active":
         raise Conflict(f"run {run_id} is deleted; restore it before changing it", field="run_id")
-    changes: dict[str, object] = {}
-    if body.name is not None and body.name != info["name"]:
+    changes: dict[str, Any] = {}
+    if body.name is not None and body.name != stored["name"]:
         changes["name"] = body.name
-    if body.status is not None and body.status != info["status"]:
-        if info["status"] != "RUNNING":
+    if body.status is not None and body.status != stored["status"]:
+        if stored["status"] != "RUNNING":
             raise Conflict(
-                f"run {run_id} already ended with status {info['status']}; "
+                f"run {run_id} already ended with status {stored['status']}; "
                 f"it cannot become {body.status}",
                 field="status",
             )
         changes["status"] = body.status
         changes["end_time"] = body.end_time if body.end_time is not None else now_ms()
     if not changes:
-        return RunInfo.model_validate(info)
-    uow.session.execute(update(runs_t).where(runs_t.c.id == run_id).values(**changes))
-    info.update(changes)
-    if "end_time" in changes:
-        info["end_time"] = datetime.fromtimestamp(changes["end_time"] / 1000, tz=UTC)  # type: ignore[operator]
-    out = RunInfo.model_validate(info)
+        return _run_info(stored)
+    stored.update(changes)
+    values = {
+        "b_id": run_id,
+        "b_name": stored["name"],
+        "b_status": stored["status"],
+        "b_end": stored["end_time"],
+    }
+    Direct.of(uow.session).execute(_UPDATE_RUN, values)
+    out = _run_info(stored)
     action = "run.end" if "status" in changes else "run.update"
     uow.audit(action, "run", run_id, out.model_dump(mode="json"), summary=changes)
     return out
