@@ -12,7 +12,7 @@ import pytest
 from starlette.routing import Match, Route
 
 from modelward.api.app import create_app
-from modelward.api.dispatch import LeanDispatch, LeanIndex
+from modelward.api.dispatch import LeanIndex
 from modelward.config import StoreLocation
 from modelward.store import Store
 
@@ -31,8 +31,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 
 def _index(app: Any) -> tuple[LeanIndex, dict[int, Any]]:
-    (entry,) = [m for m in app.user_middleware if m.cls is LeanDispatch]
-    endpoints = entry.kwargs["endpoints"]
+    endpoints = app.state.lean_endpoints
     return LeanIndex(app.router.routes, endpoints), endpoints
 
 
@@ -111,3 +110,20 @@ def test_lean_answers_and_errors_over_http(live_server: Any, admin_token: str) -
         assert anonymous.json()["error"]["field"] == "authorization"
         # Refused requests stored nothing: the run has exactly the one batch.
         assert http.get(f"/api/v1/runs/{run_id}").json()["metrics"] == {"auc": 0.9}
+
+
+def test_an_unexpected_failure_is_a_500_in_the_one_error_shape(
+    store: Store, live_server: Any, admin_token: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    auth = {"Authorization": f"Bearer {admin_token}"}
+    with store.engine.begin() as conn:  # a store broken behind the server's back
+        conn.exec_driver_sql("DROP TABLE run_latest_metrics")
+    with httpx.Client(base_url=live_server.url, headers=auth) as http:
+        run_id = http.post("/api/v1/runs", json={"experiment": "broken"}).json()["id"]
+        batch = {"metrics": [{"key": "auc", "value": 0.9, "step": 0, "timestamp": 1}]}
+        failed = http.post(f"/api/v1/runs/{run_id}/batch", json=batch)
+        assert failed.status_code == 500
+        assert failed.json()["error"]["code"] == "internal"
+        assert "Traceback" not in failed.text
+        assert http.get("/api/v1/health").status_code == 200
+    assert any("unexpected error on POST" in r.getMessage() for r in caplog.records)

@@ -16,6 +16,7 @@ to the router, which is never wrong, only slower.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from typing import Any
 
@@ -25,6 +26,7 @@ from starlette.routing import Route
 from modelward.errors import ModelwardError
 
 Scope = dict[str, Any]
+log = logging.getLogger("modelward.api")
 _PARAM = re.compile(r"^{([^}:]+)(?::([^}]+))?}$")
 _GREEDY = "*"  # a {name:path} segment: it can span several segments
 
@@ -99,7 +101,11 @@ class LeanIndex:
 
 
 class LeanDispatch:
-    """ASGI middleware in front of FastAPI's router for the lean operations."""
+    """The outermost ASGI layer of the API: lean operations here, the rest to FastAPI.
+
+    It sits in front of FastAPI's middleware as well as its router, so it answers errors
+    itself, in the same shape FastAPI's handlers give.
+    """
 
     def __init__(self, app: Any, endpoints: dict[int, Any]) -> None:
         self.app = app
@@ -121,14 +127,27 @@ class LeanDispatch:
             await endpoint({**scope, "path_params": params}, receive, send)
         except ClientDisconnect:
             return
-        except ModelwardError as exc:  # the same shape FastAPI's handler gives
-            body = json.dumps(
-                {"error": exc.to_dict()}, ensure_ascii=False, separators=(",", ":")
-            ).encode()
-            headers = [
-                (b"content-type", b"application/json"),
-                (b"content-length", b"%d" % len(body)),
-            ]
-            start = {"type": "http.response.start", "status": exc.http_status, "headers": headers}
-            await send(start)
-            await send({"type": "http.response.body", "body": body})
+        except ModelwardError as exc:  # the same shapes FastAPI's handlers give
+            await _send_error(send, exc.http_status, exc.to_dict())
+        except Exception as exc:
+            log.exception("unexpected error on %s %s", scope["method"], scope["path"])
+            error = {
+                "code": "internal",
+                "message": f"internal error ({type(exc).__name__}); see the server log",
+                "field": None,
+            }
+            await _send_error(send, 500, error)
+
+
+async def _send_error(send: Any, status: int, error: dict[str, Any]) -> None:
+    body = json.dumps({"error": error}, ensure_ascii=False, separators=(",", ":")).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def install_lean_dispatch(app: Any, endpoints: dict[int, Any]) -> None:
+    """Put ``LeanDispatch`` in front of the app's whole middleware stack."""
+    build = app.build_middleware_stack
+    app.state.lean_endpoints = endpoints
+    app.build_middleware_stack = lambda: LeanDispatch(build(), endpoints)

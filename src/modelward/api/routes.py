@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from modelward.api.deps import principal_dependency
-from modelward.api.dispatch import LeanDispatch
+from modelward.api.dispatch import install_lean_dispatch
 from modelward.api.lean_routes import is_lean, lean_endpoint
 from modelward.api.read_cache import ReadCache
 from modelward.auth.roles import Principal
@@ -151,7 +151,7 @@ def install_operations(app: FastAPI, operations: dict[str, Operation]) -> None:
             route = app.router.routes[-1]
             route.app = lean[id(route)] = lean_endpoint(op)  # type: ignore[attr-defined]
     _document_bodies(app, bodies)
-    app.add_middleware(LeanDispatch, endpoints=lean)
+    install_lean_dispatch(app, lean)
 
 
 def _document_bodies(app: FastAPI, bodies: dict[str, type[BaseModel]]) -> None:

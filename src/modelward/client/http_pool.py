@@ -25,6 +25,39 @@ from modelward.errors import ModelwardError
 Connection = http.client.HTTPConnection
 
 
+class _OneWrite:
+    """Sends a request's head and body in one write.
+
+    http.client writes them apart, so the server wakes for the head, then again for the
+    body; a small request then costs both sides an extra round through their loops.
+    """
+
+    _held: list[bytes] | None = None
+
+    def send(self, data: Any) -> None:
+        if self._held is not None:
+            self._held.append(data)
+            return
+        super().send(data)  # type: ignore[misc]
+
+    def request(self, method: str, url: str, body: Any = None, headers: Any = None) -> None:
+        self._held = []
+        try:
+            super().request(method, url, body, headers or {})  # type: ignore[misc]
+            held = b"".join(self._held)
+        finally:
+            self._held = None
+        self.send(held)
+
+
+class _HTTP(_OneWrite, http.client.HTTPConnection):  # type: ignore[misc]
+    pass
+
+
+class _HTTPS(_OneWrite, http.client.HTTPSConnection):  # type: ignore[misc]
+    pass
+
+
 def _query_value(value: Any) -> str:
     if isinstance(value, bool):  # the server reads JSON-style booleans
         return "true" if value else "false"
@@ -84,13 +117,13 @@ class HttpPool:
     def _connect(self) -> Connection:
         host, port = self._proxy or (self._host, self._port)
         if self._https:
-            conn: Connection = http.client.HTTPSConnection(
+            conn: Connection = _HTTPS(
                 host, port, timeout=self._timeout, context=ssl.create_default_context()
             )
             if self._proxy:
                 conn.set_tunnel(self._host, self._port)
             return conn
-        return http.client.HTTPConnection(host, port, timeout=self._timeout)
+        return _HTTP(host, port, timeout=self._timeout)
 
     def _take(self) -> Connection:
         while True:
