@@ -1,10 +1,11 @@
 """Operation routes served straight from ASGI, without FastAPI's per-request machinery.
 
-FastAPI still matches these routes, documents them in OpenAPI and turns every exception
-into the one error shape. What it no longer does for them is build a ``Request``, solve
-the dependency graph and hop to the thread pool twice (once for the token, once for the
-operation): that machinery cost more than the operation itself for a small write such
-as starting a run or logging a batch.
+``dispatch.LeanDispatch`` sends these requests here before FastAPI sees them (FastAPI
+still documents the routes in OpenAPI, and routes them itself to the same endpoint when
+the dispatcher's index leaves one out). What FastAPI no longer does for them is build a
+``Request``, solve the dependency graph and hop to the thread pool twice (once for the
+token, once for the operation): that machinery cost more than the operation itself for a
+small write such as starting a run or logging a batch.
 
 Only operations whose inputs are text path parameters and at most one JSON body take
 this path; their parsing needs nothing FastAPI would do differently. Operations with

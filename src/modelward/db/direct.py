@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, event, insert
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
@@ -113,3 +113,11 @@ class Direct:
 
 
 _inserts: dict[str, Any] = {}
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget(session: Session, transaction: Any) -> None:
+    """Drop a session's ``Direct`` when its transaction ends: the connection goes back to
+    the pool, and a later transaction in the same session may get another one."""
+    if transaction.parent is None:
+        session.info.pop("direct", None)
