@@ -14,9 +14,10 @@ import re
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import cel
+if TYPE_CHECKING:
+    import cel
 
 from modelward.governance.policy_doc import (
     TYPE_NAMES,
@@ -221,6 +222,8 @@ class Evidence:
 
     def prepare(self, bindings: Iterable[_Binding]) -> cel.Context:
         """The CEL context holding every variable in ``bindings`` (converted once)."""
+        import cel  # imported on first use: the package loads its CLI too (0.2 s at start)
+
         fresh = [b for b in bindings if b.name not in self._variables]
         for b in fresh:
             self._variables[b.name] = b.resolve(self.data)
@@ -238,6 +241,8 @@ class Evidence:
     @property
     def full_context(self) -> cel.Context:
         """The whole context for CEL, for a rule that could not be flattened."""
+        import cel
+
         if self._full is None:
             variables = dict(self.data)
             for root in MAP_ROOTS:
@@ -456,6 +461,8 @@ def _compile_rules(rules: list[RuleSpec]) -> tuple[_Rule, ...]:
 
 
 def _compile_rule(rule: RuleSpec, found: tuple[list[Span], Uses] | None, merged: Uses) -> _Rule:
+    import cel
+
     paths = tuple(referenced_paths(rule.expr))
     if found is not None:
         try:
