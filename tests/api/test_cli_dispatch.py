@@ -46,3 +46,11 @@ def test_a_command_loads_only_its_own_module() -> None:
     loaded = out.stdout.strip().splitlines()[-1]
     assert "modelward.cli.db" in loaded
     assert "modelward.cli.alerts" not in loaded and "modelward.cli.deploy" not in loaded
+
+
+def test_a_single_command_module_still_takes_its_name() -> None:
+    # With one command loaded, Typer would run it directly and refuse its name.
+    for argv in (["server", "--help"], ["lineage", "--help"], ["demo", "--help"]):
+        done = subprocess.run([*CLI, *argv], capture_output=True, text=True)
+        assert done.returncode == 0, (argv, done.stderr)
+        assert f"Usage: -c {argv[0]} " in done.stdout  # the program name is python's -c

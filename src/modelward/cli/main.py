@@ -58,6 +58,13 @@ COMMANDS = {
 _registered: set[str] = set()
 
 
+@_app.callback()
+def _root() -> None:
+    """Governed model lifecycle: tracking, registry, evidence, policy gates, audit."""
+    # A callback keeps the app a group of commands even when only one is loaded: Typer
+    # would otherwise run that one command with its name taken as an extra argument.
+
+
 def _register(modules: tuple[str, ...] = MODULES) -> typer.Typer:
     import importlib
 
