@@ -12,11 +12,12 @@ from __future__ import annotations
 import math
 from bisect import bisect_left
 from dataclasses import dataclass, field
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from modelward.errors import InvalidInput
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # Upper bounds (inclusive) of the latency buckets: 40 log-spaced values from 0.1 ms to 30 s,
 # rounded to 3 significant digits. Consecutive bounds differ by a factor of about 1.38, which
@@ -98,6 +99,8 @@ class ArmStats:
                 i = int(s * SCORE_BINS)
                 bins[0 if i < 0 else SCORE_BINS - 1 if i >= SCORE_BINS else i] += 1
             return
+        import numpy as np  # on first large batch: the API server never needs numpy to start
+
         arr = np.asarray(scores, dtype=np.float64).ravel()
         arr = arr[np.isfinite(arr)]
         idx = np.clip((arr * SCORE_BINS).astype(np.int64), 0, SCORE_BINS - 1)
@@ -112,6 +115,8 @@ class ArmStats:
                     self.value_sumsq += v * v
                     self.value_count += 1
             return
+        import numpy as np
+
         arr = np.asarray(values, dtype=np.float64).ravel()
         arr = arr[np.isfinite(arr)]
         self.value_sum += float(arr.sum())
@@ -123,6 +128,8 @@ class ArmStats:
             for v in labels.tolist() if hasattr(labels, "tolist") else labels:
                 self._add_label(str(v), 1)
             return
+        import numpy as np
+
         try:
             keys, counts = np.unique(np.asarray(labels).ravel(), return_counts=True)
         except TypeError:  # mixed types numpy cannot order
