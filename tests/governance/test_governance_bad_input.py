@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -34,9 +35,12 @@ def _over_http(actor: mw.Client, kit: Any, status: int, method: str, path: str, 
     """Send the same request raw when ``actor`` talks HTTP: the status code is the contract."""
     if not kit.is_http(actor):
         return
-    response = actor._transport._http.request(method, path, json=body)
-    assert response.status_code == status, response.text
-    assert response.json()["error"]["message"]
+    raw = json.dumps(body).encode()
+    code, answer = actor._transport._http.request(
+        method, path, body=raw, content_type="application/json"
+    )
+    assert code == status, answer
+    assert json.loads(answer)["error"]["message"]
 
 
 def test_broken_policies_are_refused_where_they_are_wrong(client: mw.Client, kit: Any) -> None:
