@@ -135,6 +135,9 @@ def check_demo_twice(env: dict[str, str], client: mw.Client) -> None:
     assert client.verify_audit().intact
 
 
+# Two whole demos (each about 130 s on a loaded 2-core machine, most of it the canary's
+# timed steps): longer than the suite's 300 s default.
+@pytest.mark.timeout(900)
 def test_demo_on_the_embedded_home_runs_twice() -> None:
     env = cli_env()
     with mw.Client() as client:  # MODELWARD_HOME is this test's folder (conftest)
