@@ -23,6 +23,21 @@ class AuditEvent(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+# Every stored column of an event, in table order: what is hashed, written and exported.
+EVENT_COLUMNS = (
+    "seq",
+    "time_ms",
+    "actor",
+    "action",
+    "entity_type",
+    "entity_id",
+    "state_digest",
+    "summary",
+    "prev_hash",
+    "hash",
+)
+
+
 class AuditCheckpoint(Base):
     """An Ed25519 signature over the chain head at ``seq``, verifiable with a key kept elsewhere."""
 

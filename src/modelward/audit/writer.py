@@ -9,7 +9,7 @@ from sqlalchemy import Table, select, text
 from sqlalchemy.orm import Session
 
 from modelward.audit.chain import GENESIS, canonical_json, event_hash, state_digest
-from modelward.audit.tables import AuditEvent
+from modelward.audit.tables import EVENT_COLUMNS, AuditEvent
 from modelward.db.base import now_ms
 from modelward.db.direct import Direct
 
@@ -19,18 +19,6 @@ PG_AUDIT_LOCK = 0x6D77_6175_6469_74  # "mwaudit"
 _HEAD = select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
 _LOCK = text("SELECT pg_advisory_xact_lock(:k)")
 _TABLE = cast(Table, AuditEvent.__table__)
-_COLUMNS = (
-    "seq",
-    "time_ms",
-    "actor",
-    "action",
-    "entity_type",
-    "entity_id",
-    "state_digest",
-    "summary",
-    "prev_hash",
-    "hash",
-)
 
 
 @dataclass(frozen=True)
@@ -66,5 +54,5 @@ def append_event(
     t = now_ms()
     digest_hash = event_hash(prev, seq, t, actor, action, entity_type, entity, digest, summary_text)
     row = (seq, t, actor, action, entity_type, entity, digest, summary_text, prev, digest_hash)
-    direct.insert(_TABLE, _COLUMNS, [row])
+    direct.insert(_TABLE, EVENT_COLUMNS, [row])
     return AppendedEvent(seq, t, digest_hash)

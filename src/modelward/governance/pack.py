@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import and_, or_, select
 
 from modelward.audit.chain import state_digest
-from modelward.audit.tables import AuditCheckpoint, AuditEvent
+from modelward.audit.tables import EVENT_COLUMNS, AuditCheckpoint, AuditEvent
 from modelward.errors import InvalidInput, NotFound
 from modelward.evaluation.service import evaluation_public, explanation_public
 from modelward.evaluation.tables import Evaluation, Explanation
@@ -136,21 +136,7 @@ def _evidence(uow: UnitOfWork, version: ModelVersion, g: _Gather) -> set[tuple[s
 
 
 def _event_dict(e: AuditEvent) -> dict[str, Any]:
-    return {
-        c: getattr(e, c)
-        for c in (
-            "seq",
-            "time_ms",
-            "actor",
-            "action",
-            "entity_type",
-            "entity_id",
-            "state_digest",
-            "summary",
-            "prev_hash",
-            "hash",
-        )
-    }
+    return {c: getattr(e, c) for c in EVENT_COLUMNS}
 
 
 def _relevant(session: Any, entities: set[tuple[str, str]], model: str) -> list[AuditEvent]:
