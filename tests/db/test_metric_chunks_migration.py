@@ -72,7 +72,7 @@ def _same(a: list[tuple[float, int, int]], b: list[tuple[float, int, int]]) -> b
 def test_stored_history_survives_the_move_to_chunks_and_back(db_url: str, tmp_path: Path) -> None:
     _store_at_0005(db_url)
     engine = make_engine(db_url)
-    upgrade(engine)
+    upgrade(engine, "0006")
     assert current_revision(engine) == "0006"
     client = mw.Client(db_url, artifacts=str(tmp_path / "artifacts"))
     try:

@@ -31,7 +31,7 @@ def cli_env(uri: str | None = None) -> dict[str, str]:
 
 def modelward(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*CLI, *args], env=env, capture_output=True, text=True, timeout=240, check=False
+        [*CLI, *args], env=env, capture_output=True, text=True, timeout=600, check=False
     )
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
+from sqlalchemy import event
 from test_prediction_log import ENDPOINT, MonitoredClient, batch, deploy
 
 import modelward as mw
@@ -127,3 +129,34 @@ def test_cli_logs_predictions_and_labels_from_files(
     labelled = runner.invoke(app, ["labels", "log", ENDPOINT, str(tmp_path / "labels.csv")])
     assert labelled.exit_code == 0, labelled.output
     assert "5 of 6 labels stored" in labelled.output and "ghost" in labelled.output
+
+
+def test_labels_are_found_through_one_index_on_endpoint_and_id(
+    logged: tuple[MonitoredClient, list[str]], store: Store
+) -> None:
+    # With an index on each column alone, SQLite read all of an endpoint's labels for every
+    # id looked up, and a monitoring run slowed with the square of the labels stored.
+    monitored, ids = logged
+    monitored.log_labels(ENDPOINT, ids, [1] * len(ids))
+    sent: list[tuple[str, Any]] = []
+
+    def keep(conn: Any, cursor: Any, statement: str, params: Any, *rest: Any) -> None:
+        if "label_facts" in statement:
+            sent.append((statement, params))
+
+    event.listen(store.engine, "before_cursor_execute", keep)
+    try:
+        with store.unit_of_work(Principal("reader", Role.viewer), write=False) as uow:
+            endpoint = uow.session.query(Endpoint).filter_by(name=ENDPOINT).one()
+            assert len(labels_for(uow.session, endpoint.id, ids[:5])) == 5
+            statement, params = sent[-1]
+            conn = uow.session.connection()
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+                plan = conn.exec_driver_sql("EXPLAIN " + statement, params).all()
+            else:
+                plan = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params).all()
+    finally:
+        event.remove(store.engine, "before_cursor_execute", keep)
+    text = " ".join(str(part) for row in plan for part in row)
+    assert "ix_label_facts_endpoint_id_prediction_id" in text, text

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import RandomForestRegressor
+from sklearn.ensemble import GradientBoostingClassifier, RandomForestRegressor
 from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
@@ -211,6 +211,45 @@ def test_other_classifiers_and_regressors_answer_as_they_predict(
     result = answer(serve(local, store, "forest", forest, X[NUMERIC]), X[NUMERIC])
     np.testing.assert_allclose(result.predictions, forest.predict(X[NUMERIC]), **EXACT)
     assert result.probabilities is None and result.classes is None
+
+
+class CountingScaler(StandardScaler):
+    """A scaler that counts the rows it transforms (a class attribute survives pickling)."""
+
+    rows = 0
+
+    def transform(self, X: Any, copy: Any = None) -> Any:
+        type(self).rows += len(X)
+        return super().transform(X, copy=copy)
+
+
+def test_a_pipeline_transforms_each_request_once_for_labels_and_probabilities(
+    local: mw.Client, store: Store
+) -> None:
+    # A nearest-neighbours vote is not the argmax of its probabilities, so both are asked for.
+    X, y = applicants()
+    encode = ColumnTransformer(
+        [("num", CountingScaler(), NUMERIC), ("cat", OneHotEncoder(), ["region"])]
+    )
+    model = make_pipeline(encode, KNeighborsClassifier(n_neighbors=4)).fit(X, y)
+    predictor = serve(local, store, "knn-pipe", model, X, flavor="pickle", trusted=True)
+    CountingScaler.rows = 0
+    result = answer(predictor, X.iloc[:40])
+    assert CountingScaler.rows == 40
+    assert (result.predictions == model.predict(X.iloc[:40])).all()
+    np.testing.assert_allclose(result.probabilities, model.predict_proba(X.iloc[:40]), **EXACT)
+
+
+def test_gradient_boosting_labels_are_its_own(local: mw.Client, store: Store) -> None:
+    X, y = applicants()
+    model = GradientBoostingClassifier(n_estimators=20, random_state=0).fit(X[NUMERIC], y)
+    result = answer(serve(local, store, "gbc", model, X[NUMERIC]), X[NUMERIC])
+    assert (result.predictions == model.predict(X[NUMERIC])).all()
+    np.testing.assert_allclose(result.probabilities, model.predict_proba(X[NUMERIC]), **EXACT)
+    labels = np.where(y == 1, "bad", np.where(X["income"] > 3.5, "good", "fair"))
+    three = GradientBoostingClassifier(n_estimators=20, random_state=0).fit(X[NUMERIC], labels)
+    result = answer(serve(local, store, "gbc3", three, X[NUMERIC]), X[NUMERIC])
+    assert (result.predictions == three.predict(X[NUMERIC])).all()
 
 
 def test_a_model_fitted_on_an_array_takes_the_signature_order(

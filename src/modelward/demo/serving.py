@@ -17,7 +17,7 @@ import modelward as mw
 from modelward.demo.monitoring import ENDPOINT
 
 GATEWAY_PORT = 8081
-STEPS = [10.0, 50.0, 100.0]
+STEPS = [25.0, 50.0, 100.0]
 STEP_EVERY = "2s"
 # The thresholds this rollout agreed on: at least 100 requests per arm before judging; a
 # credit decision may take up to 50 ms longer; and since the challenger was retrained on a

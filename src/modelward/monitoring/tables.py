@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -82,10 +83,15 @@ class LabelFact(Base):
     """A ground-truth label for a prediction; a relabel is a new fact, never an overwrite."""
 
     __tablename__ = "label_facts"
+    # Labels are looked up by endpoint and prediction id together: with one index for each,
+    # SQLite probed the endpoint's and scanned all its labels for every id.
+    __table_args__ = (
+        Index("ix_label_facts_endpoint_id_prediction_id", "endpoint_id", "prediction_id"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    endpoint_id: Mapped[int] = mapped_column(ForeignKey("endpoints.id"), index=True)
-    prediction_id: Mapped[str] = mapped_column(String(128), index=True)
+    endpoint_id: Mapped[int] = mapped_column(ForeignKey("endpoints.id"))
+    prediction_id: Mapped[str] = mapped_column(String(128))
     label: Mapped[str] = mapped_column(Text)
     label_time_ms: Mapped[int] = mapped_column(BigInteger)
     received_at_ms: Mapped[int] = mapped_column(BigInteger)

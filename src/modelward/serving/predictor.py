@@ -221,12 +221,13 @@ def _argmax_exact_types() -> tuple[type, ...]:
     """Classifiers whose ``predict`` is the class of strictly highest ``predict_proba``.
 
     Trees, forests and histogram gradient boosting compute ``predict`` as exactly that.
-    Logistic regression predicts from the decision function, and its probabilities are a
-    monotone function of it, so a strict maximum probability marks the same class; a tie
-    (possible only through rounding) is answered by calling ``predict`` itself.
+    Logistic regression and gradient boosting predict from the decision function, and their
+    probabilities are a monotone function of it, so a strict maximum probability marks the
+    same class; a tie (possible only through rounding) is answered by calling ``predict``.
     """
     from sklearn.ensemble import (
         ExtraTreesClassifier,
+        GradientBoostingClassifier,
         HistGradientBoostingClassifier,
         RandomForestClassifier,
     )
@@ -236,6 +237,7 @@ def _argmax_exact_types() -> tuple[type, ...]:
     return (
         LogisticRegression,
         LogisticRegressionCV,
+        GradientBoostingClassifier,
         DecisionTreeClassifier,
         ExtraTreeClassifier,
         RandomForestClassifier,
@@ -360,12 +362,30 @@ class SklearnPredictor(Predictor):
         model = self._runner
         if self._classes is None:
             return Prediction(_flat(model.predict(X)), None, None)
+        if not self._argmax_exact:
+            # Both methods are needed: a pipeline's steps transform the input once, not twice.
+            X, model = _transformed(model, X)
         probabilities = np.asarray(model.predict_proba(X))
         if self._argmax_exact and not _has_tie(probabilities):
             labels = self._classes[probabilities.argmax(axis=1)]
         else:
             labels = model.predict(X)
         return Prediction(_flat(labels), probabilities, self._class_list)
+
+
+def _transformed(model: Any, X: Any) -> tuple[Any, Any]:
+    """A pipeline's input through all its steps but the last, and that last step; else as is.
+
+    This is what ``Pipeline.predict`` and ``predict_proba`` each do before calling the final
+    estimator, done once for both.
+    """
+    from sklearn.pipeline import Pipeline
+
+    while isinstance(model, Pipeline) and len(model.steps) > 1:
+        X, model = model[:-1].transform(X), model.steps[-1][1]
+    if isinstance(model, Pipeline):  # a pipeline of one step is that step
+        model = model.steps[-1][1]
+    return X, model
 
 
 def _has_tie(probabilities: np.ndarray) -> bool:
