@@ -127,3 +127,29 @@ def test_an_unexpected_failure_is_a_500_in_the_one_error_shape(
         assert "Traceback" not in failed.text
         assert http.get("/api/v1/health").status_code == 200
     assert any("unexpected error on POST" in r.getMessage() for r in caplog.records)
+
+
+def test_every_operation_is_documented_where_it_is_served(app: Any) -> None:
+    # Lean operations get FastAPI's route only when the schema is built: it must still
+    # describe each one as for any other route, path parameters, body, answer and errors.
+    from modelward.api.lean_routes import is_lean
+    from modelward.operations import load_all
+
+    spec = app.openapi()
+    components = spec["components"]["schemas"]
+    lean = 0
+    for op in load_all().values():
+        path = re.sub(r"{(\w+):path}", r"{\1}", op.path)  # as OpenAPI writes a greedy one
+        entry = spec["paths"][path][op.method.lower()]
+        assert entry["operationId"] == op.name
+        assert "4XX" in entry["responses"], op.name
+        documented = {p["name"] for p in entry.get("parameters", []) if p["in"] == "path"}
+        assert documented == set(op.path_params), op.name
+        if op.body_param:
+            ref = entry["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+            assert ref.rsplit("/", 1)[1] in components, op.name
+        if op.adapter is not None:
+            answer = entry["responses"][str(op.status_code)]["content"]["application/json"]
+            assert answer["schema"], op.name
+        lean += is_lean(op)
+    assert lean > 60

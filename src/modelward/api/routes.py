@@ -8,13 +8,16 @@ serialised once (``dump_json``) without FastAPI's second validation of the respo
 
 from __future__ import annotations
 
+import functools
 import inspect
 import typing
 from typing import Any
 
-from fastapi import Depends, FastAPI, Query, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
+from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
+from starlette.routing import Route
 
 from modelward.api.deps import principal_dependency
 from modelward.api.dispatch import install_lean_dispatch
@@ -122,9 +125,9 @@ def _body_doc(model: type[BaseModel]) -> dict[str, Any]:
 def install_operations(app: FastAPI, operations: dict[str, Operation]) -> None:
     # Routes go straight onto the app: an included router adds a second matching pass
     # to every request.
-    router = app
     bodies: dict[str, type[BaseModel]] = {}
     lean: dict[int, Any] = {}
+    documented: dict[int, Any] = {}
     # A path ending in ``{ref:path}`` would swallow ``…/{ref:path}/evaluations``: the
     # greedy routes go last (Starlette takes the first match).
     ordered = sorted(operations.values(), key=lambda op: op.path.endswith(":path}"))
@@ -134,34 +137,69 @@ def install_operations(app: FastAPI, operations: dict[str, Operation]) -> None:
             model = op.hints[op.body_param]
             bodies[model.__name__] = model
             extra = _body_doc(model)
-        router.add_api_route(
-            op.path,
-            _endpoint(op),
-            methods=[op.method],
-            status_code=op.status_code,
-            response_model=op.returns,
-            name=op.name,
-            operation_id=op.name,
-            tags=[op.tag],
-            summary=(op.fn.__doc__ or op.name).strip().splitlines()[0],
-            openapi_extra=extra,
-        )
         if is_lean(op):
-            # Still documented by FastAPI; served without its per-request machinery.
-            route = app.router.routes[-1]
-            route.app = lean[id(route)] = lean_endpoint(op)  # type: ignore[attr-defined]
-    _document_bodies(app, bodies)
+            # Served without FastAPI's per-request machinery, so a plain route holds its
+            # place in the router; FastAPI's route, costly to build, is made only to
+            # document it, when the OpenAPI schema is first asked for.
+            route = _placeholder(op)
+            app.router.routes.append(route)
+            route.app = lean[id(route)] = lean_endpoint(op)
+            documented[id(route)] = functools.partial(_add_route, op=op, extra=extra)
+            continue
+        _add_route(app.router, op, extra)
+    _document(app, bodies, documented)
     install_lean_dispatch(app, lean)
 
 
-def _document_bodies(app: FastAPI, bodies: dict[str, type[BaseModel]]) -> None:
-    """Add the request-body schemas FastAPI no longer sees to ``/openapi.json``."""
-    original = app.openapi
+def _add_route(router: APIRouter, op: Operation, extra: dict[str, Any] | None) -> None:
+    router.add_api_route(
+        op.path,
+        _endpoint(op),
+        methods=[op.method],
+        status_code=op.status_code,
+        response_model=op.returns,
+        name=op.name,
+        operation_id=op.name,
+        tags=[op.tag],
+        summary=(op.fn.__doc__ or op.name).strip().splitlines()[0],
+        openapi_extra=extra,
+    )
+
+
+def _placeholder(op: Operation) -> Route:
+    """A route that matches exactly what FastAPI's would: one method, no implied HEAD."""
+    route = Route(op.path, _unreachable, methods=[op.method], name=op.name)
+    route.methods = {op.method}
+    return route
+
+
+async def _unreachable(request: Request) -> Response:  # replaced by the lean endpoint
+    raise AssertionError("a lean route's placeholder endpoint was called")
+
+
+def _document(app: FastAPI, bodies: dict[str, type[BaseModel]], documented: dict[int, Any]) -> None:
+    """``/openapi.json`` from FastAPI's routes, made then for the lean operations, plus the
+    request-body schemas FastAPI does not see (bodies are read from the raw request)."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
             return app.openapi_schema
-        schema = original()
+        schema = get_openapi(
+            title=app.title,
+            version=app.version,
+            openapi_version=app.openapi_version,
+            summary=app.summary,
+            description=app.description,
+            terms_of_service=app.terms_of_service,
+            contact=app.contact,
+            license_info=app.license_info,
+            routes=_documented_routes(app, documented),
+            webhooks=app.webhooks.routes,
+            tags=app.openapi_tags,
+            servers=app.servers,
+            separate_input_output_schemas=app.separate_input_output_schemas,
+            external_docs=app.openapi_external_docs,
+        )
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         template = "#/components/schemas/{model}"
         for name, model in bodies.items():
@@ -173,3 +211,25 @@ def _document_bodies(app: FastAPI, bodies: dict[str, type[BaseModel]]) -> None:
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _documented_routes(app: FastAPI, documented: dict[int, Any]) -> list[Any]:
+    """The app's routes in order, each lean placeholder swapped for FastAPI's own route,
+    built on a router configured as the app's (its error responses, response class)."""
+    own = app.router
+    docs = APIRouter(
+        responses=own.responses,
+        default_response_class=own.default_response_class,
+        dependencies=list(own.dependencies),
+        generate_unique_id_function=own.generate_unique_id_function,
+        dependency_overrides_provider=app,
+    )
+    out = []
+    for route in own.routes:
+        build = documented.get(id(route))
+        if build is None:
+            out.append(route)
+            continue
+        build(docs)
+        out.append(docs.routes[-1])
+    return out
