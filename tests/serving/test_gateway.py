@@ -387,3 +387,24 @@ def test_replicas_share_the_store_and_analysis_sees_them_all(sqlite_served: Serv
     status = client.deployment_status(ENDPOINT)
     assert sum(a.requests for a in status.arms) == 80
     assert logged_rows(client) == 80
+
+
+def test_a_taken_port_is_refused_before_the_gateway_starts(sqlite_served: Served) -> None:
+    # Bound in the caller's thread: a second gateway (or a second demo) cannot race for the
+    # port between a check and the bind, and the caller can fall back to another.
+    from modelward.serving.background import BackgroundGateway
+
+    first = BackgroundGateway(sqlite_served.store)
+    try:
+        port = int(first.url.rsplit(":", 1)[1])
+        with pytest.raises(OSError):
+            BackgroundGateway(sqlite_served.store, port=port)
+        assert predict_at(first.url).status_code == 200  # the first one still answers
+    finally:
+        first.stop()
+
+
+def predict_at(url: str) -> httpx.Response:
+    return httpx.post(
+        f"{url}/v1/endpoints/{ENDPOINT}/predict", json={"instances": rows(1)}, timeout=30
+    )

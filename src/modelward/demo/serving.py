@@ -4,7 +4,6 @@ outcomes come back as feedback, and canary analysis steps it up to all traffic."
 
 from __future__ import annotations
 
-import socket
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,17 +40,6 @@ class ServingResult:
     gateway: Any = None
 
 
-def free_port(preferred: int) -> int:
-    """``preferred`` if nothing listens there, else any free port."""
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", preferred))
-            return preferred
-        except OSError:
-            s.bind(("127.0.0.1", 0))
-            return int(s.getsockname()[1])
-
-
 def go_online(client: mw.Client) -> str:
     """``credit-api`` answers online with the version it already serves; what that is."""
     endpoint = client.update_endpoint(ENDPOINT, mode="online", status="active")
@@ -61,16 +49,16 @@ def go_online(client: mw.Client) -> str:
 
 
 def start_gateway(client: mw.Client) -> Any:
+    """The gateway on its usual port, or on any free one when that is taken (another
+    gateway, or another demo, already listens there)."""
     from modelward.serving.background import BackgroundGateway
 
     store = client._transport.store  # type: ignore[attr-defined]
-    return BackgroundGateway(
-        store,
-        port=free_port(GATEWAY_PORT),
-        flush_every=0.5,
-        refresh_every=0.25,
-        analysis_every=0.5,
-    )
+    options: dict[str, Any] = {"flush_every": 0.5, "refresh_every": 0.25, "analysis_every": 0.5}
+    try:
+        return BackgroundGateway(store, port=GATEWAY_PORT, **options)
+    except OSError:
+        return BackgroundGateway(store, port=0, **options)
 
 
 def requests_from(data: pd.DataFrame, target: str) -> tuple[list[dict[str, Any]], list[Any]]:
