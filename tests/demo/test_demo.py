@@ -230,3 +230,13 @@ def test_each_served_demo_gets_a_new_admin_token_and_the_old_one_is_revoked() ->
         assert tokens[first[:10]].revoked_at is not None
         assert tokens[second[:10]].revoked_at is None and tokens[second[:10]].role == "admin"
         assert next(t for t in tokens.values() if t.name == "ci-bot").revoked_at is None
+
+
+def test_a_taken_api_port_is_refused_before_the_scenario_runs() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        done = modelward("demo", "--port", str(port), env=cli_env())
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stdout == ""  # nothing trained, nothing stored
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"127.0.0.1:{port}" in lines[0] and "--port" in lines[0], lines

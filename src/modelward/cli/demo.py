@@ -23,6 +23,8 @@ def demo(
     from modelward.demo import scenario
 
     uri = os.environ.get("MODELWARD_URI")
+    if not no_serve and not is_http(uri):
+        _check_port(host, port)  # before a minute of scenario, not after it
     console.print(f"[bold]modelward demo[/bold] — store: {_where(uri)}", highlight=False)
     with Client() as client:
         result = scenario.run(client, console)
@@ -40,6 +42,21 @@ def demo(
     finally:
         if gateway is not None:
             gateway.stop()
+
+
+def _check_port(host: str, port: int) -> None:
+    import socket
+
+    from modelward.errors import InvalidInput
+
+    try:
+        socket.create_server((host, port)).close()
+    except OSError as exc:
+        raise InvalidInput(
+            f"port: cannot serve the API on {host}:{port} ({exc.strerror or exc}); "
+            "choose another with --port, or run with --no-serve",
+            field="port",
+        ) from None
 
 
 def _where(uri: str | None) -> str:
