@@ -118,18 +118,31 @@ def test_a_sub_millisecond_slowdown_is_noise_even_at_three_times() -> None:
     assert p95.outcome == "pass" and verdict.outcome == "pass"
 
 
-def test_a_single_slow_request_is_not_a_p99_on_a_small_sample() -> None:
-    primary, challenger = arm(60, seed=1), arm(60, seed=2)
-    challenger.observe(900.0)  # one hiccup: with 61 requests it is the p99
+def test_a_few_slow_requests_are_not_a_p99_on_a_small_sample() -> None:
+    primary, challenger = arm(300, seed=1), arm(300, seed=2)
+    for _ in range(4):
+        challenger.observe(900.0)  # four hiccups: among 304 requests they are the p99
     verdict = judge(primary, challenger, Thresholds(min_requests=50))
     p99 = check(verdict, "latency_p99")
-    assert p99.outcome == "n/a" and "needs 100 requests" in p99.message
+    assert p99.challenger == pytest.approx(1000, rel=0.4)  # shown as measured
+    assert p99.outcome == "n/a" and "needs 500 requests" in p99.message
+    assert check(verdict, "latency_p95").outcome == "pass"  # 15 requests lie beyond it
     assert verdict.outcome == "pass"
-    for _ in range(60):
+    for _ in range(300):
         challenger.observe(900.0)  # slow for real, on enough requests: judged, and failed
         primary.observe(20.0)
     later = judge(primary, challenger, Thresholds(min_requests=50))
     assert check(later, "latency_p99").outcome == "fail"
+
+
+def test_p95_is_judged_from_a_hundred_requests_per_arm() -> None:
+    slow = arm(99, seed=2, latency_ms=60.0)
+    early = judge(arm(99, seed=1), slow, Thresholds(min_requests=50))
+    assert check(early, "latency_p95").outcome == "n/a"
+    slow.observe(60.0)
+    primary = arm(100, seed=1)
+    later = judge(primary, slow, Thresholds(min_requests=50))
+    assert check(later, "latency_p95").outcome == "fail"
 
 
 def test_a_shifted_score_distribution_fails_drift() -> None:

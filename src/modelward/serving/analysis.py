@@ -223,6 +223,9 @@ def check_error_rate(primary: ArmStats, challenger: ArmStats, t: Thresholds, eno
     return Check("error_rate", pr, cr, limit, "pass" if enough else "pause", message)
 
 
+BEYOND_QUANTILE = 5
+
+
 def check_latency(
     primary: ArmStats,
     challenger: ArmStats,
@@ -237,9 +240,10 @@ def check_latency(
     pq, cq = primary.latency_quantile(q), challenger.latency_quantile(q)
     if pq is None or cq is None or not enough:
         return Check(name, pq, cq, None, "pause", "waiting for the sample")
-    # Below 1 / (1 - q) requests the quantile is the slowest request seen: one hiccup
-    # (a collection, a busy neighbour) would decide. Such a quantile is shown, not judged.
-    needed = math.ceil(1 / (1 - q) - 1e-9)
+    # The quantile is judged once BEYOND_QUANTILE requests lie past it in each arm. With
+    # fewer it is one of the slowest few requests seen, and one or two hiccups (a collection,
+    # a busy neighbour) would decide. Such a quantile is shown, not judged.
+    needed = math.ceil(BEYOND_QUANTILE / (1 - q) - 1e-9)
     if min(primary.requests, challenger.requests) < needed:
         message = f"not judged: p{round(q * 100)} needs {needed} requests per arm"
         return Check(name, pq, cq, None, "n/a", message)
