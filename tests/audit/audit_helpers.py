@@ -10,22 +10,13 @@ from sqlalchemy import text
 
 import modelward as mw
 from modelward.audit.chain import event_hash
+from modelward.audit.tables import EVENT_COLUMNS
 from modelward.auth.roles import Principal, Role
 from modelward.client.transport import LocalTransport
 from modelward.store import Store
 
 ADMIN = Principal("test-admin", Role.admin)
-CONTENT = [
-    "time_ms",
-    "actor",
-    "action",
-    "entity_type",
-    "entity_id",
-    "state_digest",
-    "summary",
-    "prev_hash",
-    "hash",
-]
+CONTENT = list(EVENT_COLUMNS[1:])  # everything stored but the sequence number
 
 
 def local_client(store: Store) -> mw.Client:

@@ -14,22 +14,12 @@ from collections.abc import Iterable, Iterator
 
 from modelward.audit.chain import canonical_json
 from modelward.audit.schemas import AuditEventPublic
+from modelward.audit.tables import EVENT_COLUMNS
 from modelward.errors import InvalidInput
 
 FORMATS = ("jsonl", "csv")
-CSV_COLUMNS = [
-    "seq",
-    "time",
-    "time_ms",
-    "actor",
-    "action",
-    "entity_type",
-    "entity_id",
-    "state_digest",
-    "summary",
-    "prev_hash",
-    "hash",
-]
+# The stored columns, with the time also written out as text after the sequence number.
+CSV_COLUMNS = ["seq", "time", *EVENT_COLUMNS[1:]]
 MEDIA_TYPES = {"jsonl": "application/x-ndjson", "csv": "text/csv"}
 
 
